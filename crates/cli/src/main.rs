@@ -1,0 +1,41 @@
+//! `cfaces`: builds, verifies and benchmarks CelebrityFaces indexes.
+
+mod bench;
+mod demo;
+mod index_dir;
+mod vectors_io;
+mod verify;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cfaces", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Benchmark the forest against the exact scan over a grid of parameters.
+    Bench(bench::BenchArgs),
+    /// Write a small index of synthetic vectors (the page's demo index).
+    BuildDemo(demo::DemoArgs),
+    /// Check an index folder: lengths, checksums, headers and forest structure.
+    Verify(verify::VerifyArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
+        Command::Bench(args) => bench::run(args),
+        Command::BuildDemo(args) => demo::run(args),
+        Command::Verify(args) => verify::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

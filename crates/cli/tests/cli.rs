@@ -1,0 +1,200 @@
+//! The `cfaces` binary end to end: it writes a verifiable index, and refuses damaged ones with
+//! a non-zero exit and the reason.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cfaces(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cfaces"))
+        .args(args)
+        .output()
+        .expect("cfaces runs")
+}
+
+fn build_demo(dir: &Path) {
+    let out = cfaces(&[
+        "build-demo",
+        "--out",
+        dir.to_str().unwrap(),
+        "--clusters",
+        "100",
+        "--per-cluster",
+        "10",
+        "--shard-bytes",
+        "20000",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn shard_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn build_demo_writes_an_index_that_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("index");
+    build_demo(&dir);
+    assert!(shard_files(&dir).len() > 3);
+    let out = cfaces(&["verify", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("demo: ok, 1000 items x 128"), "{stdout}");
+
+    // Rebuilding is deterministic, byte for byte.
+    let again = tmp.path().join("again");
+    build_demo(&again);
+    for (a, b) in shard_files(&dir).iter().zip(shard_files(&again)) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    }
+    assert_eq!(
+        std::fs::read(dir.join("manifest.json")).unwrap(),
+        std::fs::read(again.join("manifest.json")).unwrap()
+    );
+}
+
+#[test]
+fn verify_fails_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("index");
+    build_demo(&dir);
+    let shard = shard_files(&dir)[1].clone();
+    let original = std::fs::read(&shard).unwrap();
+
+    let mut flipped = original.clone();
+    flipped[100] ^= 1;
+    std::fs::write(&shard, &flipped).unwrap();
+    let out = cfaces(&["verify", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fails its checksum"));
+
+    std::fs::write(&shard, &original[..original.len() - 7]).unwrap();
+    let out = cfaces(&["verify", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+
+    std::fs::remove_file(&shard).unwrap();
+    let out = cfaces(&["verify", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read shard"));
+
+    let out = cfaces(&["verify", tmp.path().join("nowhere").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("manifest.json"));
+}
+
+#[test]
+fn bench_reports_exact_and_forest_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("rows.jsonl");
+    let export = tmp.path().join("data");
+    let out = cfaces(&[
+        "bench",
+        "--clusters",
+        "200",
+        "--per-cluster",
+        "5",
+        "--dim",
+        "32",
+        "--query-count",
+        "20",
+        "--trees",
+        "4",
+        "--leaf-size",
+        "16",
+        "--search-k",
+        "100,1000",
+        "--json",
+        json.to_str().unwrap(),
+        "--export",
+        export.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&json)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // exact f32, exact i8, then 2 search_k x 2 storages.
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0]["method"], "exact");
+    assert_eq!(rows[0]["recall_at_10"], 1.0);
+    let forest: Vec<_> = rows.iter().filter(|r| r["method"] == "cf-forest").collect();
+    assert_eq!(forest.len(), 4);
+    for row in &forest {
+        let recall = row["recall_at_10"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&recall));
+    }
+    // search_k 1000 of 1000 items checks everything: exact for f32.
+    let full = forest
+        .iter()
+        .find(|r| r["storage"] == "f32" && r["search_k"] == 1000)
+        .unwrap();
+    assert_eq!(full["recall_at_10"], 1.0);
+    assert!(export.join("items.npy").exists() && export.join("queries.npy").exists());
+
+    // The exported files read back as vectors.
+    let out = cfaces(&[
+        "bench",
+        "--vectors",
+        export.join("items.npy").to_str().unwrap(),
+        "--queries",
+        export.join("queries.npy").to_str().unwrap(),
+        "--trees",
+        "2",
+        "--search-k",
+        "50",
+        "--storage",
+        "f32",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn unreadable_vector_files_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bogus = tmp.path().join("v.npy");
+    std::fs::write(&bogus, b"not numpy").unwrap();
+    let out = cfaces(&[
+        "bench",
+        "--vectors",
+        bogus.to_str().unwrap(),
+        "--queries",
+        bogus.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid .npy file"));
+    let odd = tmp.path().join("v.fvecs");
+    std::fs::write(&odd, [4u8, 0, 0, 0, 1, 2, 3]).unwrap();
+    let out = cfaces(&[
+        "bench",
+        "--vectors",
+        odd.to_str().unwrap(),
+        "--queries",
+        odd.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("whole number"));
+}

@@ -1,0 +1,89 @@
+//! Exact search: the baseline the forest is measured against, and the tests' oracle.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::{Neighbour, VectorStore};
+
+/// Orders neighbours nearest first, ties by item number, so results are deterministic.
+pub(crate) fn nearest_first(x: &Neighbour, y: &Neighbour) -> Ordering {
+    x.distance
+        .total_cmp(&y.distance)
+        .then_with(|| x.item.cmp(&y.item))
+}
+
+/// A neighbour ordered by [`nearest_first`], so a `BinaryHeap` of them keeps the farthest on top.
+struct ByDistance(Neighbour);
+
+impl PartialEq for ByDistance {
+    fn eq(&self, other: &Self) -> bool {
+        nearest_first(&self.0, &other.0).is_eq()
+    }
+}
+impl Eq for ByDistance {}
+impl PartialOrd for ByDistance {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByDistance {
+    fn cmp(&self, other: &Self) -> Ordering {
+        nearest_first(&self.0, &other.0)
+    }
+}
+
+/// The `k` items nearest to `query` by cosine distance, found by scanning every vector.
+/// Ties go to the smaller item number.
+pub fn exact_search<S: VectorStore>(store: &S, query: &[f32], k: usize) -> Vec<Neighbour> {
+    let prepared = store.prepare(query);
+    keep_nearest(store, &prepared, 0..store.len() as u32, k)
+}
+
+/// How many candidates ahead of the one being scored to ask the cache for: enough to hide a
+/// memory round trip behind the dot products in between.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Scores the candidates exactly against `prepared` and keeps the `k` nearest, nearest first.
+pub(crate) fn rank_candidates<S: VectorStore>(
+    store: &S,
+    prepared: &S::Query,
+    candidates: &[u32],
+    k: usize,
+) -> Vec<Neighbour> {
+    let with_prefetch = candidates.iter().enumerate().map(|(position, &item)| {
+        if let Some(&ahead) = candidates.get(position + PREFETCH_AHEAD) {
+            store.prefetch(ahead);
+        }
+        item
+    });
+    keep_nearest(store, prepared, with_prefetch, k)
+}
+
+/// Scores `items` exactly against `prepared` and keeps the `k` nearest, nearest first.
+fn keep_nearest<S: VectorStore>(
+    store: &S,
+    prepared: &S::Query,
+    items: impl IntoIterator<Item = u32>,
+    k: usize,
+) -> Vec<Neighbour> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut kept: BinaryHeap<ByDistance> = BinaryHeap::with_capacity(k + 1);
+    for item in items {
+        let candidate = Neighbour {
+            item,
+            distance: 1.0 - store.similarity(prepared, item),
+        };
+        if kept.len() < k {
+            kept.push(ByDistance(candidate));
+        } else if let Some(mut worst) = kept.peek_mut()
+            && nearest_first(&candidate, &worst.0).is_lt()
+        {
+            *worst = ByDistance(candidate);
+        }
+    }
+    let mut result: Vec<Neighbour> = kept.into_iter().map(|n| n.0).collect();
+    result.sort_unstable_by(nearest_first);
+    result
+}

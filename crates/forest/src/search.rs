@@ -1,0 +1,146 @@
+//! Annoy's best-first search over all trees, then exact ranking of the candidates.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::exact::rank_candidates;
+use crate::forest::{ChildRef, Forest};
+use crate::{Neighbour, VectorStore};
+
+/// A node waiting on the heap, keyed by the smallest margin on the path to it.
+#[derive(Clone, Copy)]
+struct Pending {
+    priority: f32,
+    node: ChildRef,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.priority.total_cmp(&other.priority)
+    }
+}
+
+/// Reusable search buffers: keep one per thread (or per worker) and pass it to every query, so
+/// a query allocates nothing but its result.
+#[derive(Default)]
+pub struct Searcher {
+    heap: BinaryHeap<Pending>,
+    /// One bit per item: already a candidate of this query.
+    seen: Vec<u64>,
+    candidates: Vec<u32>,
+    stats: SearchStats,
+}
+
+/// What the last search did: how much of the forest it walked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Split nodes popped (two dot products each).
+    pub splits: usize,
+    /// Leaves popped.
+    pub leaves: usize,
+    /// Distinct candidates ranked exactly.
+    pub candidates: usize,
+}
+
+impl Searcher {
+    /// Empty buffers; they grow to the index's size on first use.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counters of the last search.
+    pub fn last_stats(&self) -> SearchStats {
+        self.stats
+    }
+
+    /// Candidates gathered by the last search: distinct item ids, ascending.
+    pub fn last_candidates(&self) -> &[u32] {
+        &self.candidates
+    }
+
+    pub(crate) fn search<S: VectorStore>(
+        &mut self,
+        forest: &Forest,
+        split_scales: &[f32],
+        store: &S,
+        query: &[f32],
+        k: usize,
+        search_k: usize,
+    ) -> Vec<Neighbour> {
+        let prepared = store.prepare(query);
+        self.gather(forest, split_scales, store, &prepared, search_k.max(k));
+        rank_candidates(store, &prepared, &self.candidates, k)
+    }
+
+    fn gather<S: VectorStore>(
+        &mut self,
+        forest: &Forest,
+        split_scales: &[f32],
+        store: &S,
+        prepared: &S::Query,
+        search_k: usize,
+    ) {
+        self.seen.clear();
+        self.seen.resize(forest.items().div_ceil(64), 0);
+        self.candidates.clear();
+        self.heap.clear();
+        self.heap.extend(forest.roots().iter().map(|&node| Pending {
+            priority: f32::INFINITY,
+            node,
+        }));
+        let wanted = search_k.min(forest.items());
+        let mut stats = SearchStats::default();
+        let mut gathered = 0;
+        while gathered < wanted {
+            let Some(Pending { priority, node }) = self.heap.pop() else {
+                break;
+            };
+            if let Some(leaf) = node.as_leaf() {
+                stats.leaves += 1;
+                for &item in forest.leaf(leaf) {
+                    let (word, bit) = (item as usize / 64, 1u64 << (item % 64));
+                    gathered += usize::from(self.seen[word] & bit == 0);
+                    self.seen[word] |= bit;
+                }
+            } else {
+                stats.splits += 1;
+                let index = node.0 as usize;
+                let split = &forest.splits()[index];
+                let margin = (store.similarity(prepared, split.a)
+                    - store.similarity(prepared, split.b))
+                    * split_scales[index];
+                self.heap.push(Pending {
+                    priority: priority.min(margin),
+                    node: split.near_a,
+                });
+                self.heap.push(Pending {
+                    priority: priority.min(-margin),
+                    node: split.near_b,
+                });
+            }
+        }
+        // Ranking in ascending item order turns random reads of the vectors into a forward
+        // sweep that the memory system can stream.
+        for (word_index, &word) in self.seen.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let bit = bits.trailing_zeros();
+                self.candidates.push(word_index as u32 * 64 + bit);
+                bits &= bits - 1;
+            }
+        }
+        stats.candidates = self.candidates.len();
+        self.stats = stats;
+    }
+}

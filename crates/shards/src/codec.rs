@@ -1,0 +1,442 @@
+//! Writing a network's index into shards and reading it back, with every check on the way in.
+
+use cf_forest::{
+    ChildRef, F32Vectors, Forest, ForestError, ForestParams, I8Vectors, Index, Neighbour, Searcher,
+    Split, VectorStore,
+};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{
+    FORMAT_NAME, FORMAT_VERSION, ForestLayout, Manifest, NetworkIndex, ShardEntry, Storage,
+};
+use crate::{SHARD_HEADER_BYTES, SHARD_MAGIC, ShardError};
+
+/// An index with either kind of vector storage.
+#[derive(Clone, Debug)]
+pub enum AnyIndex {
+    F32(Index<F32Vectors>),
+    I8(Index<I8Vectors>),
+}
+
+impl AnyIndex {
+    /// The `k` approximate nearest items, nearest first.
+    pub fn search(
+        &self,
+        searcher: &mut Searcher,
+        query: &[f32],
+        k: usize,
+        search_k: Option<usize>,
+    ) -> Result<Vec<Neighbour>, ForestError> {
+        match self {
+            AnyIndex::F32(index) => index.search(searcher, query, k, search_k),
+            AnyIndex::I8(index) => index.search(searcher, query, k, search_k),
+        }
+    }
+
+    /// The exact `k` nearest items.
+    pub fn exact(&self, query: &[f32], k: usize) -> Result<Vec<Neighbour>, ForestError> {
+        match self {
+            AnyIndex::F32(index) => index.exact(query, k),
+            AnyIndex::I8(index) => index.exact(query, k),
+        }
+    }
+
+    /// The trees.
+    pub fn forest(&self) -> &Forest {
+        match self {
+            AnyIndex::F32(index) => index.forest(),
+            AnyIndex::I8(index) => index.forest(),
+        }
+    }
+
+    /// Vector length.
+    pub fn dim(&self) -> usize {
+        match self {
+            AnyIndex::F32(index) => index.vectors().dim(),
+            AnyIndex::I8(index) => index.vectors().dim(),
+        }
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.forest().items()
+    }
+
+    /// True when the index holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `item` as stored, converted to f32.
+    pub fn vector(&self, item: u32) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim()];
+        match self {
+            AnyIndex::F32(index) => index.vectors().read(item, &mut out),
+            AnyIndex::I8(index) => index.vectors().read(item, &mut out),
+        }
+        out
+    }
+
+    /// Vector storage.
+    pub fn storage(&self) -> Storage {
+        match self {
+            AnyIndex::F32(_) => Storage::F32,
+            AnyIndex::I8(_) => Storage::I8,
+        }
+    }
+}
+
+/// What the manifest says about a network besides what the index itself knows.
+#[derive(Clone, Debug)]
+pub struct NetworkInfo {
+    pub name: String,
+    pub description: String,
+    pub search_k: usize,
+}
+
+/// Parses and checks `manifest.json`.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, ShardError> {
+    let manifest: Manifest = serde_json::from_slice(bytes)?;
+    if manifest.format != FORMAT_NAME {
+        return Err(ShardError::ManifestFormat(manifest.format));
+    }
+    if manifest.format_version != FORMAT_VERSION {
+        return Err(ShardError::ManifestVersion(manifest.format_version));
+    }
+    Ok(manifest)
+}
+
+/// Serialises `index` into shard files of at most `max_shard_bytes` each (header included).
+/// Returns the manifest entry and `(file name, bytes)` per shard.
+pub fn encode_network(
+    info: &NetworkInfo,
+    index: &AnyIndex,
+    max_shard_bytes: usize,
+) -> (NetworkIndex, Vec<(String, Vec<u8>)>) {
+    let blob = encode_blob(index);
+    let payload_per_shard = max_shard_bytes.saturating_sub(SHARD_HEADER_BYTES).max(1);
+    let chunks: Vec<&[u8]> = if blob.is_empty() {
+        vec![&[]]
+    } else {
+        blob.chunks(payload_per_shard).collect()
+    };
+    let count = chunks.len() as u32;
+    let mut offset = 0u64;
+    let mut files = Vec::with_capacity(chunks.len());
+    let mut entries = Vec::with_capacity(chunks.len());
+    for (position, payload) in chunks.into_iter().enumerate() {
+        let mut bytes = Vec::with_capacity(SHARD_HEADER_BYTES + payload.len());
+        bytes.extend_from_slice(&SHARD_MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(position as u32).to_le_bytes());
+        bytes.extend_from_slice(&count.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&offset.to_le_bytes());
+        bytes.extend_from_slice(payload);
+        offset += payload.len() as u64;
+        let file = format!("{}-{:03}.bin", info.name, position);
+        entries.push(ShardEntry {
+            file: file.clone(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(&bytes),
+        });
+        files.push((file, bytes));
+    }
+    let forest = index.forest();
+    let params = forest.params();
+    let entry = NetworkIndex {
+        name: info.name.clone(),
+        description: info.description.clone(),
+        dimension: index.dim(),
+        items: index.len(),
+        storage: index.storage(),
+        forest: ForestLayout {
+            trees: params.trees,
+            leaf_size: params.leaf_size,
+            seed: params.seed,
+            splits: forest.splits().len(),
+            leaves: forest.leaves(),
+        },
+        search_k: info.search_k,
+        blob_bytes: blob.len() as u64,
+        shards: entries,
+    };
+    (entry, files)
+}
+
+fn encode_blob(index: &AnyIndex) -> Vec<u8> {
+    let forest = index.forest();
+    let mut blob = Vec::new();
+    let put_u32s = |blob: &mut Vec<u8>, values: &mut dyn Iterator<Item = u32>| {
+        for v in values {
+            blob.extend_from_slice(&v.to_le_bytes());
+        }
+    };
+    put_u32s(&mut blob, &mut forest.roots().iter().map(|r| r.0));
+    put_u32s(
+        &mut blob,
+        &mut forest
+            .splits()
+            .iter()
+            .flat_map(|s| [s.a, s.b, s.near_a.0, s.near_b.0]),
+    );
+    put_u32s(&mut blob, &mut forest.leaf_offsets().iter().copied());
+    put_u32s(&mut blob, &mut forest.leaf_items().iter().copied());
+    match index {
+        AnyIndex::F32(index) => {
+            for v in index.vectors().as_slice() {
+                blob.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        AnyIndex::I8(index) => {
+            for s in index.vectors().scales() {
+                blob.extend_from_slice(&s.to_le_bytes());
+            }
+            blob.extend(index.vectors().codes().iter().map(|&c| c as u8));
+        }
+    }
+    blob
+}
+
+/// Lower-case hex SHA-256.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks one shard file against its manifest entry and its place in the sequence, returning
+/// its payload.
+pub fn verify_shard<'a>(
+    entry: &ShardEntry,
+    position: usize,
+    count: usize,
+    expected_offset: u64,
+    bytes: &'a [u8],
+) -> Result<&'a [u8], ShardError> {
+    let file = || entry.file.clone();
+    let got = bytes.len() as u64;
+    if got < entry.bytes {
+        return Err(ShardError::Truncated {
+            file: file(),
+            expected: entry.bytes,
+            got,
+        });
+    }
+    if got > entry.bytes {
+        return Err(ShardError::TooLong {
+            file: file(),
+            expected: entry.bytes,
+            got,
+        });
+    }
+    let digest = sha256_hex(bytes);
+    if !digest.eq_ignore_ascii_case(&entry.sha256) {
+        return Err(ShardError::Checksum {
+            file: file(),
+            expected: entry.sha256.clone(),
+            got: digest,
+        });
+    }
+    if bytes.len() < SHARD_HEADER_BYTES || bytes[..8] != SHARD_MAGIC {
+        return Err(ShardError::BadMagic { file: file() });
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let version = u32_at(8);
+    if version != FORMAT_VERSION {
+        return Err(ShardError::ShardVersion {
+            file: file(),
+            got: version,
+        });
+    }
+    let (index, total) = (u32_at(12), u32_at(16));
+    if index as usize != position || total as usize != count {
+        return Err(ShardError::ShardPosition {
+            file: file(),
+            expected_index: position as u32,
+            expected_count: count as u32,
+            got_index: index,
+            got_count: total,
+        });
+    }
+    let declared = u64::from(u32_at(20));
+    let payload = &bytes[SHARD_HEADER_BYTES..];
+    if declared != payload.len() as u64 {
+        return Err(ShardError::PayloadLength {
+            file: file(),
+            declared,
+            actual: payload.len() as u64,
+        });
+    }
+    let offset = u64::from_le_bytes(bytes[24..32].try_into().expect("8 bytes"));
+    if offset != expected_offset {
+        return Err(ShardError::ShardOffset {
+            file: file(),
+            expected: expected_offset,
+            got: offset,
+        });
+    }
+    Ok(payload)
+}
+
+/// Bytes of each section, in blob order, computed with overflow checks from the manifest.
+struct Sections {
+    roots: usize,
+    splits: usize,
+    leaf_offsets: usize,
+    leaf_items: usize,
+    scales: usize,
+    vectors: usize,
+}
+
+impl Sections {
+    fn of(entry: &NetworkIndex) -> Option<Self> {
+        let f = &entry.forest;
+        let value_bytes = match entry.storage {
+            Storage::F32 => 4,
+            Storage::I8 => 1,
+        };
+        Some(Sections {
+            roots: f.trees.checked_mul(4)?,
+            splits: f.splits.checked_mul(16)?,
+            leaf_offsets: f.leaves.checked_add(1)?.checked_mul(4)?,
+            leaf_items: entry.items.checked_mul(f.trees)?.checked_mul(4)?,
+            scales: match entry.storage {
+                Storage::F32 => 0,
+                Storage::I8 => entry.items.checked_mul(4)?,
+            },
+            vectors: entry
+                .items
+                .checked_mul(entry.dimension)?
+                .checked_mul(value_bytes)?,
+        })
+    }
+
+    fn total(&self) -> Option<usize> {
+        [
+            self.roots,
+            self.splits,
+            self.leaf_offsets,
+            self.leaf_items,
+            self.scales,
+            self.vectors,
+        ]
+        .iter()
+        .try_fold(0usize, |sum, &x| sum.checked_add(x))
+    }
+}
+
+/// Reads a network's index back from its shard files (in manifest order), verifying lengths,
+/// checksums, headers, sizes and the forest's structure. Never panics on bad input.
+pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex, ShardError> {
+    let network = || entry.name.clone();
+    if shards.len() != entry.shards.len() {
+        return Err(ShardError::ShardCount {
+            network: network(),
+            listed: entry.shards.len(),
+            given: shards.len(),
+        });
+    }
+    let sections = Sections::of(entry).ok_or_else(|| ShardError::Sizes {
+        network: network(),
+        reason: "sizes overflow".into(),
+    })?;
+    let expected = sections.total().ok_or_else(|| ShardError::Sizes {
+        network: network(),
+        reason: "sizes overflow".into(),
+    })? as u64;
+    if expected != entry.blob_bytes {
+        return Err(ShardError::BlobSize {
+            network: network(),
+            expected,
+            declared: entry.blob_bytes,
+        });
+    }
+    if entry.dimension == 0 {
+        return Err(ShardError::Sizes {
+            network: network(),
+            reason: "dimension is 0".into(),
+        });
+    }
+    let mut blob = Vec::with_capacity(expected as usize);
+    for (position, (shard, bytes)) in entry.shards.iter().zip(shards).enumerate() {
+        let payload = verify_shard(shard, position, shards.len(), blob.len() as u64, bytes)?;
+        if blob.len() as u64 + payload.len() as u64 > expected {
+            return Err(ShardError::BlobSize {
+                network: network(),
+                expected,
+                declared: blob.len() as u64 + payload.len() as u64,
+            });
+        }
+        blob.extend_from_slice(payload);
+    }
+    if blob.len() as u64 != expected {
+        return Err(ShardError::BlobSize {
+            network: network(),
+            expected,
+            declared: blob.len() as u64,
+        });
+    }
+    let forest_error = |source| ShardError::Forest {
+        network: network(),
+        source,
+    };
+
+    let mut rest = blob.as_slice();
+    let mut take = |len: usize| {
+        let (head, tail) = rest.split_at(len);
+        rest = tail;
+        head
+    };
+    let u32s = |bytes: &[u8]| -> Vec<u32> {
+        bytes
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let f32s = |bytes: &[u8]| -> Vec<f32> {
+        bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let roots = u32s(take(sections.roots))
+        .into_iter()
+        .map(ChildRef)
+        .collect();
+    let splits = u32s(take(sections.splits))
+        .chunks_exact(4)
+        .map(|s| Split {
+            a: s[0],
+            b: s[1],
+            near_a: ChildRef(s[2]),
+            near_b: ChildRef(s[3]),
+        })
+        .collect();
+    let leaf_offsets = u32s(take(sections.leaf_offsets));
+    let leaf_items = u32s(take(sections.leaf_items));
+    let params = ForestParams {
+        trees: entry.forest.trees,
+        leaf_size: entry.forest.leaf_size,
+        seed: entry.forest.seed,
+    };
+    let forest = Forest::from_parts(params, entry.items, roots, splits, leaf_offsets, leaf_items)
+        .map_err(forest_error)?;
+    let index = match entry.storage {
+        Storage::F32 => {
+            let values = f32s(take(sections.vectors));
+            let vectors =
+                F32Vectors::from_unit_rows(entry.dimension, values).map_err(forest_error)?;
+            AnyIndex::F32(Index::from_parts(forest, vectors).map_err(forest_error)?)
+        }
+        Storage::I8 => {
+            let scales = f32s(take(sections.scales));
+            let codes = take(sections.vectors).iter().map(|&b| b as i8).collect();
+            let vectors =
+                I8Vectors::from_parts(entry.dimension, codes, scales).map_err(forest_error)?;
+            AnyIndex::I8(Index::from_parts(forest, vectors).map_err(forest_error)?)
+        }
+    };
+    Ok(index)
+}

@@ -1,0 +1,93 @@
+//! The manifest: the JSON file that names every shard with its length and checksum.
+
+use serde::{Deserialize, Serialize};
+
+/// The only value of [`Manifest::format`].
+pub const FORMAT_NAME: &str = "celebrityfaces-index";
+/// The version this crate writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// File name of the manifest inside an index folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// `manifest.json`: everything a reader needs before it fetches a single shard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// Always [`FORMAT_VERSION`] for this reader.
+    pub format_version: u32,
+    /// Program and version that wrote the index.
+    pub generator: String,
+    /// One index per embedding network.
+    pub networks: Vec<NetworkIndex>,
+}
+
+/// How a network's vectors are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    /// Four bytes per value.
+    F32,
+    /// One byte per value plus one f32 scale per vector.
+    I8,
+}
+
+/// The forest's parameters and sizes, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForestLayout {
+    /// Number of trees.
+    pub trees: usize,
+    /// Most ids per leaf.
+    pub leaf_size: usize,
+    /// Seed the forest was built with.
+    pub seed: u64,
+    /// Split nodes in all trees.
+    pub splits: usize,
+    /// Leaves in all trees.
+    pub leaves: usize,
+}
+
+/// One shard file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardEntry {
+    /// File name, relative to the manifest.
+    pub file: String,
+    /// Length of the file in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the whole file, lower-case hex.
+    pub sha256: String,
+}
+
+/// The index of one embedding network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkIndex {
+    /// Short name used in URLs and the UI switch, such as `arcface`.
+    pub name: String,
+    /// What the network is, for people.
+    pub description: String,
+    /// Vector length.
+    pub dimension: usize,
+    /// Number of items (vectors).
+    pub items: usize,
+    /// Vector storage.
+    pub storage: Storage,
+    /// Forest parameters and sizes.
+    pub forest: ForestLayout,
+    /// Candidates to gather per query: the value the benchmark chose for this index.
+    pub search_k: usize,
+    /// Length of the blob the shards carry, headers excluded.
+    pub blob_bytes: u64,
+    /// The shards, in order.
+    pub shards: Vec<ShardEntry>,
+}
+
+impl NetworkIndex {
+    /// Total bytes of all shard files.
+    pub fn shard_bytes(&self) -> u64 {
+        self.shards.iter().map(|s| s.bytes).sum()
+    }
+}

@@ -1,0 +1,295 @@
+//! Round trips, and every kind of damage rejected with its own error.
+
+use cf_forest::{F32Vectors, ForestParams, I8Vectors, Index, Searcher};
+use cf_shards::{
+    AnyIndex, FORMAT_VERSION, Manifest, NetworkIndex, NetworkInfo, SHARD_HEADER_BYTES, ShardError,
+    decode_network, encode_network, parse_manifest,
+};
+use cf_synthetic::{ClusteredSpec, clustered};
+
+const DIM: usize = 32;
+
+fn sample_index(storage: &str) -> (AnyIndex, Vec<f32>) {
+    let spec = ClusteredSpec {
+        dim: DIM,
+        clusters: 200,
+        per_cluster: 5,
+        noise: 0.08,
+        seed: 4,
+    };
+    let data = clustered(spec, 20);
+    let params = ForestParams {
+        trees: 3,
+        leaf_size: 16,
+        seed: 9,
+    };
+    let index = match storage {
+        "f32" => AnyIndex::F32(
+            Index::build(F32Vectors::from_rows(DIM, data.items).unwrap(), params).unwrap(),
+        ),
+        _ => AnyIndex::I8(
+            Index::build(I8Vectors::from_rows(DIM, data.items).unwrap(), params).unwrap(),
+        ),
+    };
+    (index, data.queries)
+}
+
+fn info() -> NetworkInfo {
+    NetworkInfo {
+        name: "test".into(),
+        description: "synthetic".into(),
+        search_k: 100,
+    }
+}
+
+/// Small shards so that the index spans several files.
+fn encoded(storage: &str) -> (AnyIndex, Vec<f32>, NetworkIndex, Vec<Vec<u8>>) {
+    let (index, queries) = sample_index(storage);
+    let (entry, files) = encode_network(&info(), &index, 8 * 1024);
+    assert!(
+        files.len() > 3,
+        "expected several shards, got {}",
+        files.len()
+    );
+    let bytes = files.into_iter().map(|(_, b)| b).collect();
+    (index, queries, entry, bytes)
+}
+
+fn decode(entry: &NetworkIndex, shards: &[Vec<u8>]) -> Result<AnyIndex, ShardError> {
+    let slices: Vec<&[u8]> = shards.iter().map(Vec::as_slice).collect();
+    decode_network(entry, &slices)
+}
+
+#[test]
+fn round_trip_gives_the_same_forest_vectors_and_results() {
+    for storage in ["f32", "i8"] {
+        let (index, queries, entry, shards) = encoded(storage);
+        assert!(entry.shards.iter().all(|s| s.bytes <= 8 * 1024));
+        let back = decode(&entry, &shards).unwrap();
+        assert_eq!(back.forest(), index.forest());
+        assert_eq!(back.storage(), index.storage());
+        let mut searcher = Searcher::new();
+        for q in queries.chunks_exact(DIM) {
+            assert_eq!(
+                back.search(&mut searcher, q, 10, Some(100)).unwrap(),
+                index.search(&mut searcher, q, 10, Some(100)).unwrap()
+            );
+        }
+        for item in [0u32, 17, 999] {
+            assert_eq!(back.vector(item), index.vector(item));
+        }
+        // Encoding is deterministic: same index, same bytes.
+        let (again, files) = encode_network(&info(), &back, 8 * 1024);
+        assert_eq!(again, entry);
+        assert_eq!(
+            files.into_iter().map(|(_, b)| b).collect::<Vec<_>>(),
+            shards
+        );
+    }
+}
+
+#[test]
+fn manifest_round_trips_through_json_and_rejects_bad_ones() {
+    let (_, _, entry, _) = encoded("i8");
+    let manifest = Manifest {
+        format: cf_shards::FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        generator: "test".into(),
+        networks: vec![entry],
+    };
+    let json = serde_json::to_vec_pretty(&manifest).unwrap();
+    assert_eq!(parse_manifest(&json).unwrap(), manifest);
+
+    assert!(matches!(
+        parse_manifest(b"{not json"),
+        Err(ShardError::ManifestJson(_))
+    ));
+    assert!(matches!(
+        parse_manifest(&json[..json.len() / 2]),
+        Err(ShardError::ManifestJson(_))
+    ));
+    let mut other = manifest.clone();
+    other.format = "something-else".into();
+    let err = parse_manifest(&serde_json::to_vec(&other).unwrap()).unwrap_err();
+    assert!(matches!(err, ShardError::ManifestFormat(_)), "{err}");
+    let mut newer = manifest.clone();
+    newer.format_version = FORMAT_VERSION + 1;
+    let err = parse_manifest(&serde_json::to_vec(&newer).unwrap()).unwrap_err();
+    assert!(matches!(err, ShardError::ManifestVersion(v) if v == FORMAT_VERSION + 1));
+    assert!(err.to_string().contains("format version"));
+    let unknown = String::from_utf8(json.clone())
+        .unwrap()
+        .replacen('{', "{\"extra\": 1,", 1);
+    assert!(matches!(
+        parse_manifest(unknown.as_bytes()),
+        Err(ShardError::ManifestJson(_))
+    ));
+}
+
+/// Recomputes the checksum after a deliberate edit, so the check after it is reached.
+fn reseal(entry: &mut NetworkIndex, shards: &[Vec<u8>], position: usize) {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(&shards[position]);
+    entry.shards[position].sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
+    entry.shards[position].bytes = shards[position].len() as u64;
+}
+
+#[test]
+fn every_kind_of_damage_has_its_own_error() {
+    let (_, _, entry, shards) = encoded("i8");
+
+    let mut short = shards.clone();
+    short[1].truncate(100);
+    let err = decode(&entry, &short).unwrap_err();
+    assert!(
+        matches!(err, ShardError::Truncated { got: 100, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("truncated"));
+
+    let mut long = shards.clone();
+    long[0].push(0);
+    assert!(matches!(
+        decode(&entry, &long),
+        Err(ShardError::TooLong { .. })
+    ));
+
+    let mut flipped = shards.clone();
+    flipped[2][SHARD_HEADER_BYTES + 5] ^= 0x40;
+    let err = decode(&entry, &flipped).unwrap_err();
+    assert!(matches!(err, ShardError::Checksum { .. }), "{err}");
+    assert!(err.to_string().contains("checksum"));
+
+    assert!(matches!(
+        decode(&entry, &shards[..2]),
+        Err(ShardError::ShardCount { given: 2, .. })
+    ));
+
+    let mut entry_magic = entry.clone();
+    let mut magic = shards.clone();
+    magic[0][0] = b'X';
+    reseal(&mut entry_magic, &magic, 0);
+    assert!(matches!(
+        decode(&entry_magic, &magic),
+        Err(ShardError::BadMagic { .. })
+    ));
+
+    let mut entry_version = entry.clone();
+    let mut version = shards.clone();
+    version[0][8] = 9;
+    reseal(&mut entry_version, &version, 0);
+    assert!(matches!(
+        decode(&entry_version, &version),
+        Err(ShardError::ShardVersion { got: 9, .. })
+    ));
+
+    // Two shards swapped, manifest entries swapped too: the headers still catch it.
+    let mut entry_swapped = entry.clone();
+    entry_swapped.shards.swap(1, 2);
+    let mut swapped = shards.clone();
+    swapped.swap(1, 2);
+    assert!(matches!(
+        decode(&entry_swapped, &swapped),
+        Err(ShardError::ShardPosition {
+            expected_index: 1,
+            got_index: 2,
+            ..
+        })
+    ));
+
+    let mut entry_len = entry.clone();
+    let mut declared = shards.clone();
+    declared[1][20] ^= 1;
+    reseal(&mut entry_len, &declared, 1);
+    assert!(matches!(
+        decode(&entry_len, &declared),
+        Err(ShardError::PayloadLength { .. })
+    ));
+
+    let mut entry_offset = entry.clone();
+    let mut offset = shards.clone();
+    offset[1][24] ^= 1;
+    reseal(&mut entry_offset, &offset, 1);
+    assert!(matches!(
+        decode(&entry_offset, &offset),
+        Err(ShardError::ShardOffset { .. })
+    ));
+
+    let mut wrong_count = entry.clone();
+    wrong_count.items += 1;
+    assert!(matches!(
+        decode(&wrong_count, &shards),
+        Err(ShardError::BlobSize { .. })
+    ));
+
+    let mut huge = entry.clone();
+    huge.items = usize::MAX / 2;
+    assert!(matches!(
+        decode(&huge, &shards),
+        Err(ShardError::Sizes { .. })
+    ));
+}
+
+#[test]
+fn a_well_sealed_shard_with_a_broken_forest_is_rejected_not_searched() {
+    let (_, _, entry, shards) = encoded("i8");
+    // The first root of the blob is at payload offset 0 of shard 0: point it at a missing split.
+    let mut bad_root = shards.clone();
+    bad_root[0][SHARD_HEADER_BYTES..SHARD_HEADER_BYTES + 4]
+        .copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    let mut sealed = entry.clone();
+    reseal(&mut sealed, &bad_root, 0);
+    let err = decode(&sealed, &bad_root).unwrap_err();
+    assert!(matches!(err, ShardError::Forest { .. }), "{err}");
+    assert!(err.to_string().contains("out of range"), "{err}");
+
+    // Make the second root equal to the first: a shared tree, which would be searched twice.
+    let mut shared = shards.clone();
+    let first: [u8; 4] = shared[0][SHARD_HEADER_BYTES..SHARD_HEADER_BYTES + 4]
+        .try_into()
+        .unwrap();
+    shared[0][SHARD_HEADER_BYTES + 4..SHARD_HEADER_BYTES + 8].copy_from_slice(&first);
+    let mut sealed = entry.clone();
+    reseal(&mut sealed, &shared, 0);
+    let err = decode(&sealed, &shared).unwrap_err();
+    assert!(err.to_string().contains("reached twice"), "{err}");
+
+    // A NaN scale in the vectors.
+    let mut nan = shards.clone();
+    let roots = 4 * entry.forest.trees;
+    let splits = 16 * entry.forest.splits;
+    let offsets = 4 * (entry.forest.leaves + 1);
+    let ids = 4 * entry.items * entry.forest.trees;
+    let scale_at = roots + splits + offsets + ids;
+    let payload = 8 * 1024 - SHARD_HEADER_BYTES;
+    let (shard, within) = (scale_at / payload, scale_at % payload);
+    if within + 4 <= payload {
+        nan[shard][SHARD_HEADER_BYTES + within..SHARD_HEADER_BYTES + within + 4]
+            .copy_from_slice(&f32::NAN.to_le_bytes());
+        let mut sealed = entry.clone();
+        reseal(&mut sealed, &nan, shard);
+        let err = decode(&sealed, &nan).unwrap_err();
+        assert!(err.to_string().contains("NaN"), "{err}");
+    }
+}
+
+#[test]
+fn an_empty_index_round_trips() {
+    let index = AnyIndex::I8(
+        Index::build(
+            I8Vectors::from_rows(4, vec![]).unwrap(),
+            ForestParams::default(),
+        )
+        .unwrap(),
+    );
+    let (entry, files) = encode_network(&info(), &index, 1024);
+    let bytes: Vec<Vec<u8>> = files.into_iter().map(|(_, b)| b).collect();
+    let back = decode(&entry, &bytes).unwrap();
+    assert!(back.is_empty());
+    let mut searcher = Searcher::new();
+    assert!(
+        back.search(&mut searcher, &[1.0, 0.0, 0.0, 0.0], 3, None)
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what building (and, with `test`, testing) needs, skipping whatever is already there:
+#   scripts/setup.sh app    rust wasm32 target, trunk, wasm-bindgen-cli (Cargo.lock's version),
+#                           wasm-opt (npm binaryen)
+#   scripts/setup.sh test   the same, plus Debian's chromium and playwright-core
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+mode="${1:-app}"
+cd "$CF_ROOT"
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
+
+step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+if ! command -v cargo >/dev/null; then
+  echo "cargo not found: install Rust with rustup first (https://rustup.rs)" >&2
+  exit 1
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# cargo install builds in a temporary folder of its own, so tool builds never touch the
+# project's target folder; CARGO_TARGET_DIR is unset for them on purpose.
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  step "installing trunk $TRUNK_VERSION (about 15 CPU-minutes, once)"
+  CARGO_TARGET_DIR= cargo install trunk --version "$TRUNK_VERSION" --locked --root "$CF_TOOLS" \
+    || CARGO_TARGET_DIR= cargo install trunk --version "$TRUNK_VERSION" --root "$CF_TOOLS"
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock)"
+  # Not --locked: a dependency locked by that release is no longer on the registry.
+  CARGO_TARGET_DIR= cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$CF_TOOLS"
+fi
+
+if ! command -v npm >/dev/null; then
+  step "apt-get install nodejs npm"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+fi
+
+# node_modules (wasm-opt from binaryen, playwright-core) follows package-lock.json exactly.
+stamp="node_modules/.cf-lock.sha256"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  step "npm ci (binaryen wasm-opt, playwright-core)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then
+  step "apt-get install chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README test command: installs what is missing, then runs every check and test:
+# formatting, clippy (native and wasm32), the Rust tests, the committed index's integrity, and
+# the browser tests against the built page in headless chromium.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$CF_ROOT/scripts/setup.sh" test
+cd "$CF_ROOT"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+step "rustfmt"
+cargo fmt --all --check
+step "clippy (native)"
+cargo clippy --release --workspace --all-targets -- -D warnings
+step "clippy (the app, wasm32)"
+cargo clippy --profile release-wasm -p celebrityfaces --target wasm32-unknown-unknown -- -D warnings
+step "cargo test"
+cargo test --release --workspace
+step "the committed index verifies"
+"$CARGO_TARGET_DIR/release/cfaces" verify index-shards
+step "build the page"
+"$CF_ROOT/scripts/build-web.sh"
+step "browser tests (headless chromium)"
+export CF_ARTIFACTS="${CF_ARTIFACTS:-$CF_ROOT/artifacts}"
+node --test --test-concurrency=1 tests/browser/

@@ -1,0 +1,94 @@
+// The built page, in a real browser: it loads the sharded index, answers a query, reports
+// search speed, rejects bad input, and says clearly when the index is damaged.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { serve } from "./server.mjs";
+import { launch, ARTIFACTS } from "./browser.mjs";
+
+const DIST = process.env.CF_DIST ?? "dist";
+let site;
+let browser;
+
+before(async () => {
+  site = await serve(DIST);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+async function openPage() {
+  const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url);
+  return { page, errors };
+}
+
+test("the page loads the index and answers a nearest-neighbour query", async () => {
+  const { page, errors } = await openPage();
+  await page.getByRole("status").filter({ hasText: "loaded" }).waitFor({ timeout: 30_000 });
+  const status = await page.locator("#status").textContent();
+  assert.match(status, /20000 items/);
+
+  // The demo index holds 1000 identities x 20 vectors, identity after identity: item 123
+  // belongs to identity 6 (items 120..139), whose members are its true nearest neighbours.
+  await page.fill("#item", "123");
+  await page.click("#search");
+  const rows = page.locator("#results tbody tr");
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 10);
+  const items = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.item)));
+  assert.equal(items[0], 123, "the query's own vector comes first");
+  const firstDistance = Number(await rows.first().locator("td").nth(2).textContent());
+  assert.ok(firstDistance < 0.01, `distance to itself is ${firstDistance}`);
+  const sameIdentity = items.filter((i) => i >= 120 && i < 140).length;
+  assert.ok(sameIdentity >= 8, `only ${sameIdentity} of 10 from the same identity: ${items}`);
+  const timing = await page.locator("#timing").textContent();
+  assert.match(timing, /in \d+\.\d\d ms/);
+  await page.screenshot({ path: join(ARTIFACTS, "search-results.png"), fullPage: true });
+
+  await page.click("#bench");
+  const speed = await page.locator("#speed").textContent({ timeout: 60_000 });
+  assert.match(speed, /forest \d+ queries\/s/);
+  console.log(`browser (wasm) search speed: ${speed}`);
+  await writeFile(join(ARTIFACTS, "wasm-speed.txt"), speed + "\n");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("bad input gets a clear message and the page stays usable", async () => {
+  const { page, errors } = await openPage();
+  await page.getByRole("status").filter({ hasText: "loaded" }).waitFor({ timeout: 30_000 });
+  for (const bad of ["99999999", "-4", ""]) {
+    await page.fill("#item", bad);
+    await page.click("#search");
+    await page.getByRole("alert").filter({ hasText: "Enter a whole number from 0 to 19999" }).waitFor();
+  }
+  await page.fill("#item", "7");
+  await page.click("#search");
+  await page.locator('#results tbody tr[data-item="7"]').first().waitFor();
+  assert.equal(await page.getByRole("alert").count(), 0, "the error goes away");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a damaged shard is refused with its reason, not searched", async () => {
+  const page = await browser.newPage();
+  await page.route("**/index-shards/*.bin", async (route) => {
+    const response = await route.fetch();
+    const body = Buffer.from(await response.body());
+    body[body.length >> 1] ^= 0xff;
+    await route.fulfill({ response, body });
+  });
+  await page.goto(site.url);
+  const alert = page.getByRole("alert");
+  await alert.waitFor({ timeout: 30_000 });
+  assert.match(await alert.textContent(), /fails its checksum/);
+  await page.screenshot({ path: join(ARTIFACTS, "damaged-shard.png") });
+  await page.close();
+});
