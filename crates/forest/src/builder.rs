@@ -16,7 +16,7 @@ const ATTEMPTS: usize = 3;
 const MIN_SIDE_SHARE: f64 = 0.05;
 
 /// Largest number of leaf ids a forest can index with `u32` offsets.
-const MAX_LEAF_IDS: usize = u32::MAX as usize;
+const MAX_LEAF_IDS: u64 = u32::MAX as u64;
 
 pub(crate) fn build<S: VectorStore>(
     store: &S,
@@ -31,7 +31,7 @@ pub(crate) fn build<S: VectorStore>(
         ));
     }
     let items = store.len();
-    if items.saturating_mul(params.trees) > MAX_LEAF_IDS {
+    if (items as u64).saturating_mul(params.trees as u64) > MAX_LEAF_IDS {
         return Err(ForestError::InvalidParams(
             "items x trees exceeds 2^32 leaf ids",
         ));

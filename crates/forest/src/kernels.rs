@@ -88,12 +88,8 @@ mod tests {
             let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot_f32(&a, &b) - naive).abs() < 1e-4, "len {len}");
 
-            let ai: Vec<i8> = (0..len)
-                .map(|i| (i as i32 * 37 % 255 - 127) as i8)
-                .collect();
-            let bi: Vec<i8> = (0..len)
-                .map(|i| (i as i32 * 91 % 255 - 127) as i8)
-                .collect();
+            let ai: Vec<i8> = (0..len).map(|i| (i * 37 % 255 - 127) as i8).collect();
+            let bi: Vec<i8> = (0..len).map(|i| (i * 91 % 255 - 127) as i8).collect();
             let naive_i: i32 = ai
                 .iter()
                 .zip(&bi)

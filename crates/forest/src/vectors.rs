@@ -253,7 +253,7 @@ impl VectorStore for I8Vectors {
 }
 
 fn check_shape(dim: usize, values: usize) -> Result<(), ForestError> {
-    if dim == 0 || values % dim != 0 {
+    if dim == 0 || !values.is_multiple_of(dim) {
         return Err(ForestError::ShapeMismatch { values, dim });
     }
     if values / dim > crate::MAX_ITEMS {
