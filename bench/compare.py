@@ -94,7 +94,7 @@ def main():
     parser.add_argument("cf_jsonl")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--annoy-trees", type=int, default=50)
-    parser.add_argument("--annoy-search-k", default="5000,10000,20000,50000")
+    parser.add_argument("--annoy-search-k", default="5000,10000,15000,20000,30000,50000")
     parser.add_argument("--hnsw-m", type=int, default=16)
     parser.add_argument("--hnsw-ef", default="10,20,40,80,160")
     args = parser.parse_args()

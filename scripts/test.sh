@@ -23,4 +23,5 @@ step "build the page"
 "$CF_ROOT/scripts/build-web.sh"
 step "browser tests (headless chromium)"
 export CF_ARTIFACTS="${CF_ARTIFACTS:-$CF_ROOT/artifacts}"
+export CF_CFACES="$CARGO_TARGET_DIR/release/cfaces"
 node --test --test-concurrency=1 tests/browser/

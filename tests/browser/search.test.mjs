@@ -3,6 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { serve } from "./server.mjs";
 import { launch, ARTIFACTS } from "./browser.mjs";
@@ -48,6 +49,15 @@ test("the page loads the index and answers a nearest-neighbour query", async () 
   assert.ok(firstDistance < 0.01, `distance to itself is ${firstDistance}`);
   const sameIdentity = items.filter((i) => i >= 120 && i < 140).length;
   assert.ok(sameIdentity >= 8, `only ${sameIdentity} of 10 from the same identity: ${items}`);
+  // The browser's answer is the native one: same items, same distances.
+  const distances = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[2].textContent)));
+  const native = JSON.parse(
+    execFileSync(process.env.CF_CFACES ?? "cfaces", ["query", `${DIST}/index-shards`, "--item", "123"], {
+      encoding: "utf8",
+    }),
+  );
+  assert.deepEqual(items, native.map((n) => n.item), "wasm and native find the same items");
+  native.forEach((n, i) => assert.ok(Math.abs(n.distance - distances[i]) < 1e-4, `rank ${i + 1}`));
   const timing = await page.locator("#timing").textContent();
   assert.match(timing, /in \d+\.\d\d ms/);
   await page.screenshot({ path: join(ARTIFACTS, "search-results.png"), fullPage: true });

@@ -26,13 +26,13 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 128)]
     dim: usize,
     /// Trees.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 14)]
     trees: usize,
     /// Most ids per leaf.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 64)]
     leaf_size: usize,
     /// Candidates per query recorded in the manifest.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 3000)]
     search_k: usize,
     /// Largest shard file in bytes; smaller than usual so that the page loads several.
     #[arg(long, default_value_t = 1 << 20)]
@@ -90,7 +90,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         index.len(),
         files.len(),
         shard_bytes,
-        index.forest().byte_len(),
+        index.forest().stored_bytes(),
         args.search_k,
         hits as f64 / queries.len() as f64
     );

@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod index_dir;
+mod query;
 mod vectors_io;
 mod verify;
 
@@ -21,6 +22,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write a small index of synthetic vectors (the page's demo index).
     BuildDemo(demo::DemoArgs),
+    /// Print the nearest items to one item's vector, as JSON.
+    Query(query::QueryArgs),
     /// Check an index folder: lengths, checksums, headers and forest structure.
     Verify(verify::VerifyArgs),
 }
@@ -29,6 +32,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Bench(args) => bench::run(args),
         Command::BuildDemo(args) => demo::run(args),
+        Command::Query(args) => query::run(args),
         Command::Verify(args) => verify::run(args),
     };
     match result {

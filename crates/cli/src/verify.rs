@@ -1,8 +1,11 @@
-//! `cfaces verify`: checks an index folder against its manifest.
+//! `cfaces verify`: checks an index folder against its manifest, and optionally times the same
+//! queries the page's "Measure speed" button runs, for a native-against-wasm comparison.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Result;
+use cf_forest::Searcher;
 use clap::Args;
 
 use crate::index_dir::read_index;
@@ -12,6 +15,14 @@ pub struct VerifyArgs {
     /// Index folder holding manifest.json.
     #[arg(default_value = "index-shards")]
     dir: PathBuf,
+    /// Also time this many queries (the vectors of items `i * 7919 mod n`, as the page does).
+    #[arg(long, default_value_t = 0)]
+    queries: usize,
+}
+
+/// Query items of the speed measurement; the page (src/app.rs) uses the same sequence.
+fn bench_items(count: usize, items: usize) -> impl Iterator<Item = u32> {
+    (0..count).map(move |i| ((i as u64 * 7919) % items.max(1) as u64) as u32)
 }
 
 pub fn run(args: VerifyArgs) -> Result<()> {
@@ -26,6 +37,32 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             index.forest().trees(),
             network.shards.len(),
             network.shard_bytes()
+        );
+        if args.queries == 0 || index.is_empty() {
+            continue;
+        }
+        let queries: Vec<Vec<f32>> = bench_items(args.queries, index.len())
+            .map(|item| index.vector(item))
+            .collect();
+        let mut searcher = Searcher::new();
+        let started = Instant::now();
+        for q in &queries {
+            std::hint::black_box(index.search(&mut searcher, q, 10, Some(network.search_k))?);
+        }
+        let forest_qps = queries.len() as f64 / started.elapsed().as_secs_f64();
+        let exact_queries = &queries[..queries.len().min(50)];
+        let started = Instant::now();
+        for q in exact_queries {
+            std::hint::black_box(index.exact(q, 10)?);
+        }
+        let exact_qps = exact_queries.len() as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "{}: native, {} queries: forest {:.0} queries/s ({:.3} ms each), exact scan {:.0} queries/s",
+            network.name,
+            queries.len(),
+            forest_qps,
+            1000.0 / forest_qps,
+            exact_qps
         );
     }
     Ok(())

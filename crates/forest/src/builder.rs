@@ -43,6 +43,7 @@ pub(crate) fn build<S: VectorStore>(
         items,
         roots: Vec::with_capacity(params.trees),
         splits: Vec::new(),
+        tree_leaves: Vec::with_capacity(params.trees),
         leaf_offsets: vec![0],
         leaf_items: Vec::with_capacity(items * params.trees),
     };
@@ -64,6 +65,7 @@ pub(crate) fn build<S: VectorStore>(
             .leaf_offsets
             .extend(tree.leaf_ends.iter().map(|end| end + id_base));
         forest.leaf_items.extend_from_slice(&tree.items);
+        forest.tree_leaves.push(tree.leaf_ends.len() as u32);
     }
     Ok(forest)
 }
@@ -131,6 +133,8 @@ fn build_tree<S: VectorStore>(store: &S, params: ForestParams, tree_index: usize
     while let Some(task) = stack.pop() {
         let node_items = &mut items[task.start..task.end];
         let node = if node_items.len() <= params.leaf_size {
+            // Ascending ids: the canonical order, which the stored form reproduces.
+            node_items.sort_unstable();
             tree.leaf_ends.push(task.end as u32);
             ChildRef::leaf(tree.leaf_ends.len() - 1)
         } else {
@@ -270,20 +274,60 @@ fn choose_pair<S: VectorStore>(
             }
         }
     }
-    let nearest = |centroid: &[f32], skip: Option<usize>| {
-        let mut best = (f32::NEG_INFINITY, 0usize);
-        for (slot, row) in scratch.vectors[..m * dim].chunks_exact(dim).enumerate() {
-            let score = dot_f32(row, centroid);
-            if Some(slot) != skip && score > best.0 {
-                best = (score, slot);
+    // The direction that separates the two means; the pair of sampled points whose hyperplane
+    // spreads the sample most along its normal is the best two-item stand-in for it.
+    for ((w, x), y) in scratch
+        .normal
+        .iter_mut()
+        .zip(&scratch.centroids[0])
+        .zip(&scratch.centroids[1])
+    {
+        *w = x - y;
+    }
+    let projections: Vec<f32> = scratch.vectors[..m * dim]
+        .chunks_exact(dim)
+        .map(|row| dot_f32(row, &scratch.normal))
+        .collect();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&x, &y| projections[y].total_cmp(&projections[x]).then(x.cmp(&y)));
+    let per_side = CANDIDATES_PER_SIDE.min(m / 2).max(1);
+    let tops = &order[..per_side];
+    let bottoms = &order[m - per_side..];
+    let candidates: Vec<usize> = tops.iter().chain(bottoms).copied().collect();
+    let rows = |slot: usize| &scratch.vectors[slot * dim..(slot + 1) * dim];
+    let gram: Vec<Vec<f32>> = candidates
+        .iter()
+        .map(|&c| (0..m).map(|s| dot_f32(rows(c), rows(s))).collect())
+        .collect();
+    let mut best = (f32::NEG_INFINITY, tops[0], bottoms[0]);
+    for (ia, &a) in tops.iter().enumerate() {
+        for (ib, &b) in bottoms.iter().enumerate() {
+            if a == b || scratch.sample[a] == scratch.sample[b] {
+                continue;
+            }
+            let (ga, gb) = (&gram[ia], &gram[per_side + ib]);
+            let gap2 = ga[a] + gb[b] - 2.0 * ga[b];
+            if gap2 <= 1e-12 {
+                continue;
+            }
+            let (mut sum, mut sum2) = (0f32, 0f32);
+            for s in 0..m {
+                let margin = ga[s] - gb[s];
+                sum += margin;
+                sum2 += margin * margin;
+            }
+            let mean = sum / m as f32;
+            let variance = (sum2 / m as f32 - mean * mean) / gap2;
+            if variance > best.0 {
+                best = (variance, a, b);
             }
         }
-        best.1
-    };
-    let slot_a = nearest(&scratch.centroids[0], None);
-    let slot_b = nearest(&scratch.centroids[1], Some(slot_a));
-    (scratch.sample[slot_a], scratch.sample[slot_b])
+    }
+    (scratch.sample[best.1], scratch.sample[best.2])
 }
+
+/// Sampled points on each side of the two-means direction tried as split items.
+const CANDIDATES_PER_SIDE: usize = 8;
 
 /// Fills `margins` with `x·a - x·b` for every item and returns the size of the smaller side.
 fn measure_sides<S: VectorStore>(

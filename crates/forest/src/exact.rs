@@ -41,7 +41,7 @@ pub fn exact_search<S: VectorStore>(store: &S, query: &[f32], k: usize) -> Vec<N
 
 /// How many candidates ahead of the one being scored to ask the cache for: enough to hide a
 /// memory round trip behind the dot products in between.
-const PREFETCH_AHEAD: usize = 8;
+const PREFETCH_AHEAD: usize = 16;
 
 /// Scores the candidates exactly against `prepared` and keeps the `k` nearest, nearest first.
 pub(crate) fn rank_candidates<S: VectorStore>(

@@ -27,23 +27,75 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Dot product of two i8 slices of equal length, accumulated exactly in i32.
+///
+/// Each 32-byte block is reduced on its own, with adjacent products added in pairs: the shape
+/// of x86's `pmaddwd` and wasm's `i32x4.dot_i16x8_s`, which LLVM then emits. (Carrying lane
+/// accumulators across blocks instead made LLVM fall back to 32-bit multiplies.)
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     debug_assert_eq!(a.len(), b.len());
-    let mut acc = [0i32; LANES];
-    let chunks_a = a.chunks_exact(LANES);
-    let chunks_b = b.chunks_exact(LANES);
-    let (tail_a, tail_b) = (chunks_a.remainder(), chunks_b.remainder());
-    for (ca, cb) in chunks_a.zip(chunks_b) {
-        for lane in 0..LANES {
-            acc[lane] += i32::from(ca[lane]) * i32::from(cb[lane]);
-        }
+    let (blocks_a, tail_a) = a.as_chunks::<32>();
+    let (blocks_b, tail_b) = b.as_chunks::<32>();
+    let mut sum = 0i32;
+    for (x, y) in blocks_a.iter().zip(blocks_b) {
+        sum += dot_block_i8(x, y).iter().sum::<i32>();
     }
-    let mut sum: i32 = acc.iter().sum();
     for (x, y) in tail_a.iter().zip(tail_b) {
         sum += i32::from(*x) * i32::from(*y);
     }
     sum
+}
+
+/// Dot product of two i8 slices of equal length, accumulated exactly in i32.
+///
+/// LLVM does not find wasm's `i32x4.dot_i16x8_s` on its own (it widens twice instead), so the
+/// browser build spells it out: the same exact integer result, about twice as fast.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    use core::arch::wasm32::{
+        i16x8_extend_high_i8x16, i16x8_extend_low_i8x16, i32x4_add, i32x4_dot_i16x8,
+        i32x4_extract_lane, i32x4_splat, v128, v128_load,
+    };
+    debug_assert_eq!(a.len(), b.len());
+    let (blocks_a, tail_a) = a.as_chunks::<16>();
+    let (blocks_b, tail_b) = b.as_chunks::<16>();
+    let mut acc = i32x4_splat(0);
+    for (x, y) in blocks_a.iter().zip(blocks_b) {
+        // SAFETY: each block is exactly 16 bytes, the size of a v128; wasm loads need no
+        // alignment.
+        let (x, y) = unsafe {
+            (
+                v128_load(x.as_ptr().cast::<v128>()),
+                v128_load(y.as_ptr().cast::<v128>()),
+            )
+        };
+        let low = i32x4_dot_i16x8(i16x8_extend_low_i8x16(x), i16x8_extend_low_i8x16(y));
+        let high = i32x4_dot_i16x8(i16x8_extend_high_i8x16(x), i16x8_extend_high_i8x16(y));
+        acc = i32x4_add(acc, i32x4_add(low, high));
+    }
+    let mut sum = i32x4_extract_lane::<0>(acc)
+        + i32x4_extract_lane::<1>(acc)
+        + i32x4_extract_lane::<2>(acc)
+        + i32x4_extract_lane::<3>(acc);
+    for (x, y) in tail_a.iter().zip(tail_b) {
+        sum += i32::from(*x) * i32::from(*y);
+    }
+    sum
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn dot_block_i8(x: &[i8; 32], y: &[i8; 32]) -> [i32; 16] {
+    let mut pairs = [0i32; 16];
+    for (pair, out) in pairs.iter_mut().enumerate() {
+        let (i, j) = (2 * pair, 2 * pair + 1);
+        // |i8 * i8| <= 16384, so each product fits an i16.
+        *out = i32::from(i16::from(x[i]) * i16::from(y[i]))
+            + i32::from(i16::from(x[j]) * i16::from(y[j]));
+    }
+    pairs
 }
 
 /// Dot product of an f32 slice with an i8 slice, without the i8 scale.

@@ -22,7 +22,7 @@ mod search;
 mod vectors;
 
 pub use exact::exact_search;
-pub use forest::{ChildRef, Forest, ForestParams, Split};
+pub use forest::{ChildRef, Forest, ForestParams, Split, leaf_number_bits, packed_words};
 pub use search::{SearchStats, Searcher};
 pub use vectors::{F32Vectors, I8Query, I8Vectors, VectorStore};
 

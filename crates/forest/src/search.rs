@@ -103,31 +103,54 @@ impl Searcher {
         let mut stats = SearchStats::default();
         let mut gathered = 0;
         while gathered < wanted {
-            let Some(Pending { priority, node }) = self.heap.pop() else {
+            let Some(Pending {
+                mut priority,
+                mut node,
+            }) = self.heap.pop()
+            else {
                 break;
             };
-            if let Some(leaf) = node.as_leaf() {
-                stats.leaves += 1;
-                for &item in forest.leaf(leaf) {
-                    let (word, bit) = (item as usize / 64, 1u64 << (item % 64));
-                    gathered += usize::from(self.seen[word] & bit == 0);
-                    self.seen[word] |= bit;
-                }
-            } else {
+            // Walk down while the nearer child beats everything waiting: the heap would hand
+            // it straight back, so pushing and popping it would be wasted work.
+            while let Some(index) = node.as_split() {
                 stats.splits += 1;
-                let index = node.0 as usize;
                 let split = &forest.splits()[index];
+                // Both children's items load alongside this split's own: whichever side the
+                // walk takes next finds its vectors on the way.
+                for child in [split.near_a, split.near_b] {
+                    if let Some(child) = child.as_split() {
+                        let child = &forest.splits()[child];
+                        store.prefetch(child.a);
+                        store.prefetch(child.b);
+                    }
+                }
                 let margin = (store.similarity(prepared, split.a)
                     - store.similarity(prepared, split.b))
                     * split_scales[index];
+                let (near, far) = if margin >= 0.0 {
+                    (split.near_a, split.near_b)
+                } else {
+                    (split.near_b, split.near_a)
+                };
                 self.heap.push(Pending {
-                    priority: priority.min(margin),
-                    node: split.near_a,
+                    priority: priority.min(-margin.abs()),
+                    node: far,
                 });
-                self.heap.push(Pending {
-                    priority: priority.min(-margin),
-                    node: split.near_b,
-                });
+                priority = priority.min(margin.abs());
+                node = near;
+                if self.heap.peek().is_some_and(|top| top.priority > priority) {
+                    self.heap.push(Pending { priority, node });
+                    break;
+                }
+            }
+            let Some(leaf) = node.as_leaf() else {
+                continue;
+            };
+            stats.leaves += 1;
+            for &item in forest.leaf(leaf) {
+                let (word, bit) = (item as usize / 64, 1u64 << (item % 64));
+                gathered += usize::from(self.seen[word] & bit == 0);
+                self.seen[word] |= bit;
             }
         }
         // Ranking in ascending item order turns random reads of the vectors into a forward

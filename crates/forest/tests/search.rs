@@ -126,7 +126,7 @@ fn every_tree_holds_every_item_once_in_leaves_no_larger_than_k() {
         assert!(ids.iter().enumerate().all(|(i, &id)| i as u32 == id));
     }
     // A compact forest: two ids per split, far below the vectors' bytes at this leaf size.
-    assert!(forest.byte_len() < index.vectors().byte_len());
+    assert!(forest.stored_bytes() < index.vectors().byte_len());
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use cf_forest::{
     ChildRef, F32Vectors, Forest, ForestError, ForestParams, I8Vectors, Index, Neighbour, Searcher,
-    Split, VectorStore,
+    Split, VectorStore, leaf_number_bits, packed_words,
 };
 use sha2::{Digest, Sha256};
 
@@ -180,8 +180,11 @@ fn encode_blob(index: &AnyIndex) -> Vec<u8> {
             .iter()
             .flat_map(|s| [s.a, s.b, s.near_a.0, s.near_b.0]),
     );
-    put_u32s(&mut blob, &mut forest.leaf_offsets().iter().copied());
-    put_u32s(&mut blob, &mut forest.leaf_items().iter().copied());
+    put_u32s(&mut blob, &mut forest.tree_leaves().iter().copied());
+    for (tree, &leaves) in forest.tree_leaves().iter().enumerate() {
+        let words = pack_bits(&forest.leaf_numbers(tree), leaf_number_bits(leaves));
+        put_u32s(&mut blob, &mut words.into_iter());
+    }
     match index {
         AnyIndex::F32(index) => {
             for v in index.vectors().as_slice() {
@@ -196,6 +199,41 @@ fn encode_blob(index: &AnyIndex) -> Vec<u8> {
         }
     }
     blob
+}
+
+/// Packs `values` of `bits` bits each into little-endian 32-bit words, lowest bits first.
+fn pack_bits(values: &[u32], bits: u32) -> Vec<u32> {
+    let mut words = vec![0u32; packed_words(values.len(), bits)];
+    if bits == 0 {
+        return words;
+    }
+    for (index, &value) in values.iter().enumerate() {
+        let bit = index * bits as usize;
+        let (word, shift) = (bit / 32, (bit % 32) as u32);
+        words[word] |= value << shift;
+        if shift + bits > 32 {
+            words[word + 1] |= value >> (32 - shift);
+        }
+    }
+    words
+}
+
+/// Reads value `index` of `bits` bits from words written by [`pack_bits`].
+fn unpack_bits(words: &[u32], bits: u32, index: usize) -> u32 {
+    if bits == 0 {
+        return 0;
+    }
+    let bit = index * bits as usize;
+    let (word, shift) = (bit / 32, (bit % 32) as u32);
+    let mut value = words[word] >> shift;
+    if shift + bits > 32 {
+        value |= words[word + 1] << (32 - shift);
+    }
+    if bits < 32 {
+        value & ((1 << bits) - 1)
+    } else {
+        value
+    }
 }
 
 /// Lower-case hex SHA-256.
@@ -280,12 +318,12 @@ pub fn verify_shard<'a>(
     Ok(payload)
 }
 
-/// Bytes of each section, in blob order, computed with overflow checks from the manifest.
+/// Bytes of the sections whose sizes the manifest alone determines, computed with overflow
+/// checks. The leaf numbers' size depends on the leaf counts stored in the blob itself.
 struct Sections {
     roots: usize,
     splits: usize,
-    leaf_offsets: usize,
-    leaf_items: usize,
+    tree_leaves: usize,
     scales: usize,
     vectors: usize,
 }
@@ -300,8 +338,7 @@ impl Sections {
         Some(Sections {
             roots: f.trees.checked_mul(4)?,
             splits: f.splits.checked_mul(16)?,
-            leaf_offsets: f.leaves.checked_add(1)?.checked_mul(4)?,
-            leaf_items: entry.items.checked_mul(f.trees)?.checked_mul(4)?,
+            tree_leaves: f.trees.checked_mul(4)?,
             scales: match entry.storage {
                 Storage::F32 => 0,
                 Storage::I8 => entry.items.checked_mul(4)?,
@@ -313,12 +350,11 @@ impl Sections {
         })
     }
 
-    fn total(&self) -> Option<usize> {
+    fn fixed_total(&self) -> Option<usize> {
         [
             self.roots,
             self.splits,
-            self.leaf_offsets,
-            self.leaf_items,
+            self.tree_leaves,
             self.scales,
             self.vectors,
         ]
@@ -342,17 +378,19 @@ pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex
         network: network(),
         reason: "sizes overflow".into(),
     })?;
-    let expected = sections.total().ok_or_else(|| ShardError::Sizes {
+    let overflow = || ShardError::Sizes {
         network: network(),
         reason: "sizes overflow".into(),
-    })? as u64;
-    if expected != entry.blob_bytes {
+    };
+    let fixed = sections.fixed_total().ok_or_else(overflow)? as u64;
+    if fixed > entry.blob_bytes {
         return Err(ShardError::BlobSize {
             network: network(),
-            expected,
+            expected: fixed,
             declared: entry.blob_bytes,
         });
     }
+    let expected = entry.blob_bytes;
     if entry.dimension == 0 {
         return Err(ShardError::Sizes {
             network: network(),
@@ -414,15 +452,42 @@ pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex
             near_b: ChildRef(s[3]),
         })
         .collect();
-    let leaf_offsets = u32s(take(sections.leaf_offsets));
-    let leaf_items = u32s(take(sections.leaf_items));
+    let tree_leaves = u32s(take(sections.tree_leaves));
+    // The leaf-number section is whatever the leaf counts say it is; it must leave exactly the
+    // vector sections behind.
+    let leaf_words: Vec<usize> = tree_leaves
+        .iter()
+        .map(|&count| packed_words(entry.items, leaf_number_bits(count)))
+        .collect();
+    let leaf_bytes = leaf_words
+        .iter()
+        .try_fold(0usize, |sum, &w| sum.checked_add(w.checked_mul(4)?))
+        .ok_or_else(overflow)?;
+    if Some(leaf_bytes) != (expected as usize).checked_sub(fixed as usize) {
+        return Err(ShardError::BlobSize {
+            network: network(),
+            expected: fixed + leaf_bytes as u64,
+            declared: expected,
+        });
+    }
+    let mut packed = Vec::with_capacity(tree_leaves.len());
+    for &words in &leaf_words {
+        packed.push(u32s(take(words * 4)));
+    }
     let params = ForestParams {
         trees: entry.forest.trees,
         leaf_size: entry.forest.leaf_size,
         seed: entry.forest.seed,
     };
-    let forest = Forest::from_parts(params, entry.items, roots, splits, leaf_offsets, leaf_items)
-        .map_err(forest_error)?;
+    let forest = Forest::from_leaf_numbers(
+        params,
+        entry.items,
+        roots,
+        splits,
+        tree_leaves.clone(),
+        |tree, item| unpack_bits(&packed[tree], leaf_number_bits(tree_leaves[tree]), item),
+    )
+    .map_err(forest_error)?;
     let index = match entry.storage {
         Storage::F32 => {
             let values = f32s(take(sections.vectors));

@@ -1,6 +1,8 @@
 //! Round trips, and every kind of damage rejected with its own error.
 
-use cf_forest::{F32Vectors, ForestParams, I8Vectors, Index, Searcher};
+use cf_forest::{
+    F32Vectors, ForestParams, I8Vectors, Index, Searcher, leaf_number_bits, packed_words,
+};
 use cf_shards::{
     AnyIndex, FORMAT_VERSION, Manifest, NetworkIndex, NetworkInfo, SHARD_HEADER_BYTES, ShardError,
     decode_network, encode_network, parse_manifest,
@@ -126,6 +128,14 @@ fn manifest_round_trips_through_json_and_rejects_bad_ones() {
     ));
 }
 
+/// The error of a decode that must fail; the index itself is too large to print.
+fn refused(result: Result<AnyIndex, ShardError>) -> ShardError {
+    match result {
+        Ok(_) => panic!("a damaged index was accepted"),
+        Err(error) => error,
+    }
+}
+
 /// Recomputes the checksum after a deliberate edit, so the check after it is reached.
 fn reseal(entry: &mut NetworkIndex, shards: &[Vec<u8>], position: usize) {
     use sha2::{Digest, Sha256};
@@ -140,7 +150,7 @@ fn every_kind_of_damage_has_its_own_error() {
 
     let mut short = shards.clone();
     short[1].truncate(100);
-    let err = decode(&entry, &short).unwrap_err();
+    let err = refused(decode(&entry, &short));
     assert!(
         matches!(err, ShardError::Truncated { got: 100, .. }),
         "{err}"
@@ -156,7 +166,7 @@ fn every_kind_of_damage_has_its_own_error() {
 
     let mut flipped = shards.clone();
     flipped[2][SHARD_HEADER_BYTES + 5] ^= 0x40;
-    let err = decode(&entry, &flipped).unwrap_err();
+    let err = refused(decode(&entry, &flipped));
     assert!(matches!(err, ShardError::Checksum { .. }), "{err}");
     assert!(err.to_string().contains("checksum"));
 
@@ -239,7 +249,7 @@ fn a_well_sealed_shard_with_a_broken_forest_is_rejected_not_searched() {
         .copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
     let mut sealed = entry.clone();
     reseal(&mut sealed, &bad_root, 0);
-    let err = decode(&sealed, &bad_root).unwrap_err();
+    let err = refused(decode(&sealed, &bad_root));
     assert!(matches!(err, ShardError::Forest { .. }), "{err}");
     assert!(err.to_string().contains("out of range"), "{err}");
 
@@ -251,26 +261,44 @@ fn a_well_sealed_shard_with_a_broken_forest_is_rejected_not_searched() {
     shared[0][SHARD_HEADER_BYTES + 4..SHARD_HEADER_BYTES + 8].copy_from_slice(&first);
     let mut sealed = entry.clone();
     reseal(&mut sealed, &shared, 0);
-    let err = decode(&sealed, &shared).unwrap_err();
+    let err = refused(decode(&sealed, &shared));
     assert!(err.to_string().contains("reached twice"), "{err}");
 
-    // A NaN scale in the vectors.
-    let mut nan = shards.clone();
-    let roots = 4 * entry.forest.trees;
-    let splits = 16 * entry.forest.splits;
-    let offsets = 4 * (entry.forest.leaves + 1);
-    let ids = 4 * entry.items * entry.forest.trees;
-    let scale_at = roots + splits + offsets + ids;
+    // A NaN scale in the vectors: the scales follow the roots, splits, leaf counts and the
+    // packed leaf numbers.
+    let (index, _, _, _) = encoded("i8");
+    let leaf_bytes: usize = index
+        .forest()
+        .tree_leaves()
+        .iter()
+        .map(|&count| 4 * packed_words(entry.items, leaf_number_bits(count)))
+        .sum();
+    let scale_at =
+        4 * entry.forest.trees + 16 * entry.forest.splits + 4 * entry.forest.trees + leaf_bytes;
     let payload = 8 * 1024 - SHARD_HEADER_BYTES;
     let (shard, within) = (scale_at / payload, scale_at % payload);
-    if within + 4 <= payload {
-        nan[shard][SHARD_HEADER_BYTES + within..SHARD_HEADER_BYTES + within + 4]
-            .copy_from_slice(&f32::NAN.to_le_bytes());
-        let mut sealed = entry.clone();
-        reseal(&mut sealed, &nan, shard);
-        let err = decode(&sealed, &nan).unwrap_err();
-        assert!(err.to_string().contains("NaN"), "{err}");
-    }
+    assert!(
+        within + 4 <= payload,
+        "the scale straddles two shards; pick another item"
+    );
+    let mut nan = shards.clone();
+    nan[shard][SHARD_HEADER_BYTES + within..SHARD_HEADER_BYTES + within + 4]
+        .copy_from_slice(&f32::NAN.to_le_bytes());
+    let mut sealed = entry.clone();
+    reseal(&mut sealed, &nan, shard);
+    let err = refused(decode(&sealed, &nan));
+    assert!(err.to_string().contains("NaN"), "{err}");
+
+    // A leaf number beyond its tree's leaves: the first packed word of tree 0 set to all ones.
+    let leaf_at = 4 * entry.forest.trees + 16 * entry.forest.splits + 4 * entry.forest.trees;
+    let (shard, within) = (leaf_at / payload, leaf_at % payload);
+    let mut beyond = shards.clone();
+    beyond[shard][SHARD_HEADER_BYTES + within..SHARD_HEADER_BYTES + within + 4]
+        .copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut sealed = entry.clone();
+    reseal(&mut sealed, &beyond, shard);
+    let err = refused(decode(&sealed, &beyond));
+    assert!(err.to_string().contains("which has"), "{err}");
 }
 
 #[test]
