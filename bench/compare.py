@@ -11,7 +11,11 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+# One thread for every contender: numpy's BLAS would otherwise use all cores.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402
 
 
 def exact_truth(items, queries, k):
@@ -47,7 +51,8 @@ def run_annoy(items, queries, truth, k, trees, search_ks):
         found = [index.get_nns_by_vector(q, k, search_k=search_k) for q in queries]
         qps = len(queries) / (time.perf_counter() - started)
         r1, rk = recalls(found, truth, k)
-        rows.append(dict(method="annoy", params=f"trees={trees} search_k={search_k}",
+        rows.append(dict(method="annoy", config=f"trees={trees}",
+                         params=f"trees={trees} search_k={search_k}",
                          recall_at_1=r1, recall_at_10=rk, qps=qps, build_seconds=build,
                          index_bytes=size))
     return rows
@@ -74,18 +79,29 @@ def run_hnsw(items, queries, truth, k, m, efs):
         found = [index.knn_query(q, k=k)[0][0].tolist() for q in queries]
         qps = len(queries) / (time.perf_counter() - started)
         r1, rk = recalls(found, truth, k)
-        rows.append(dict(method="hnswlib", params=f"M={m} ef={ef}", recall_at_1=r1,
+        rows.append(dict(method="hnswlib", config=f"M={m}", params=f"M={m} ef={ef}", recall_at_1=r1,
                          recall_at_10=rk, qps=qps, build_seconds=build, index_bytes=size))
     return rows
 
 
 def qps_at(rows, key, target):
-    """Lowest-cost QPS reaching `target` on `key`, interpolated between grid points."""
+    """QPS where one configuration's recall curve crosses `target`, interpolated linearly
+    between its two neighbouring grid points (or the fastest point already above it)."""
     pts = sorted((r[key], r["qps"]) for r in rows)
     for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
         if r0 < target <= r1:
             return q0 + (q1 - q0) * (target - r0) / (r1 - r0)
     return max((q for r, q in pts if r >= target), default=None)
+
+
+def best_config(rows, key, target):
+    """The configuration (rows sharing `config`) reaching `target` fastest: (qps, config)."""
+    configs = {}
+    for r in rows:
+        configs.setdefault(r["config"], []).append(r)
+    scored = [(qps_at(group, key, target), name) for name, group in configs.items()]
+    scored = [(q, name) for q, name in scored if q is not None]
+    return max(scored, default=(None, "-"))
 
 
 def main():
@@ -117,12 +133,15 @@ def main():
                  index_bytes=items.nbytes)]
     for r in ours:
         params = (f"{r['storage']} exact" if r["method"] == "exact" else
-                  f"{r['storage']} trees={r['trees']} leaf={r['leaf_size']} search_k={r['search_k']}")
+                  f"{r['storage']} T={r['trees']} K={r['leaf_size']} search_k={r['search_k']}"
+                  + (" annoy-order" if r.get("order") == "annoy" else ""))
         rows.append(dict(method=r["method"], params=params, recall_at_1=r["recall_at_1"],
                          recall_at_10=r["recall_at_10"], qps=r["qps"],
                          build_seconds=r["build_seconds"],
                          index_bytes=r["forest_bytes"] + r["vector_bytes"],
-                         storage=r["storage"], forest_bytes=r["forest_bytes"]))
+                         storage=r["storage"], forest_bytes=r["forest_bytes"],
+                         config=f"{r['storage']} T={r['trees']} K={r['leaf_size']}"
+                                + (" annoy-order" if r.get("order") == "annoy" else "")))
     annoy_rows = run_annoy(items, queries, truth, args.k, args.annoy_trees,
                            [int(x) for x in args.annoy_search_k.split(",")])
     hnsw_rows = run_hnsw(items, queries, truth, args.k, args.hnsw_m,
@@ -137,19 +156,23 @@ def main():
               f"{r['qps']:>9.1f} {r['qps'] / exact_qps:>9.2f}x {r['build_seconds']:>8.2f} "
               f"{r['index_bytes'] / 1e6:>9.1f}")
 
-    print("\nQPS at equal recall (linear interpolation between grid points; '-' = not reached)")
-    print(f"{'target':<12} {'annoy':>9} {'hnswlib':>9} {'cf f32':>9} {'cf i8':>9} "
-          f"{'cf f32/annoy':>13} {'cf i8/annoy':>12}")
+    print("\nQPS at equal recall, one thread, same run (each curve interpolated linearly between "
+          "its grid points; the fastest cf-forest configuration shown; '-' = not reached)")
+    print(f"{'target':<10} {'annoy':>8} {'hnswlib':>9} {'cf f32':>8} {'config':<26} {'cf i8':>8} "
+          f"{'config':<26} {'f32/annoy':>9} {'i8/annoy':>9} {'i8/exact':>9}")
     cf = [r for r in rows if r["method"] == "cf-forest"]
+    fmt = lambda v: f"{v:8.1f}" if v else f"{'-':>8}"
+    ratio = lambda v, base: f"{v / base:8.2f}x" if v and base else f"{'-':>9}"
     for key, target in (("recall_at_10", 0.95), ("recall_at_10", 0.99), ("recall_at_1", 0.99)):
         a = qps_at(annoy_rows, key, target)
         h = qps_at(hnsw_rows, key, target)
-        f = qps_at([r for r in cf if r["storage"] == "f32"], key, target)
-        i = qps_at([r for r in cf if r["storage"] == "i8"], key, target)
-        fmt = lambda v: f"{v:9.1f}" if v else f"{'-':>9}"
-        ratio = lambda v: f"{v / a:12.2f}x" if v and a else f"{'-':>13}"
+        f, fc = best_config([r for r in cf if r["storage"] == "f32"], key, target)
+        i, ic = best_config([r for r in cf if r["storage"] == "i8"], key, target)
         label = f"{'R@10' if key == 'recall_at_10' else 'R@1'}={target}"
-        print(f"{label:<12} {fmt(a)} {fmt(h)} {fmt(f)} {fmt(i)} {ratio(f)} {ratio(i)}")
+        print(f"{label:<10} {fmt(a)} {fmt(h):>9} {fmt(f)} {fc:<26} {fmt(i)} {ic:<26} "
+              f"{ratio(f, a)} {ratio(i, a)} {ratio(i, exact_qps)}")
+        if key == "recall_at_1":
+            print(f"{'':<10} f32 forest / f32 exact scan: {ratio(f, exact_qps).strip()}")
     return 0
 
 

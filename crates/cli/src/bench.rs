@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use anyhow::{Result, ensure};
 use cf_forest::{
-    F32Vectors, ForestParams, I8Vectors, Index, Neighbour, Searcher, VectorStore, exact_search,
+    F32Vectors, ForestParams, I8Vectors, Index, Neighbour, Searcher, VectorStore, WalkOrder,
+    exact_search,
 };
 use cf_synthetic::{ClusteredSpec, clustered};
 use clap::{Args, ValueEnum};
@@ -40,21 +41,24 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Tree counts to try.
-    #[arg(long, value_delimiter = ',', default_value = "14")]
+    #[arg(long, value_delimiter = ',', default_value = "14,15")]
     trees: Vec<usize>,
     /// Leaf sizes to try.
-    #[arg(long, value_delimiter = ',', default_value = "128")]
+    #[arg(long, value_delimiter = ',', default_value = "128,160")]
     leaf_size: Vec<usize>,
     /// Candidate counts to try.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "10000,20000,30000,40000,60000,80000,120000"
+        default_value = "15000,20000,30000,40000,50000,60000,80000,100000"
     )]
     search_k: Vec<usize>,
     /// Vector storage to try.
     #[arg(long, value_delimiter = ',', default_value = "f32,i8")]
     storage: Vec<Storage>,
+    /// Walk orders to try: `squared` (sum of squared margins, the default) and/or `annoy`.
+    #[arg(long, value_delimiter = ',', default_value = "squared,annoy")]
+    order: Vec<Order>,
     /// Neighbours per query.
     #[arg(long, default_value_t = 10)]
     k: usize,
@@ -73,11 +77,28 @@ pub enum Storage {
     I8,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Squared,
+    Annoy,
+}
+
+impl From<Order> for WalkOrder {
+    fn from(order: Order) -> Self {
+        match order {
+            Order::Squared => WalkOrder::SquaredMargins,
+            Order::Annoy => WalkOrder::AnnoyMin,
+        }
+    }
+}
+
 /// One line of the table.
 #[derive(Serialize)]
 struct Row {
     method: String,
     storage: Storage,
+    order: Option<Order>,
     trees: usize,
     leaf_size: usize,
     search_k: usize,
@@ -129,9 +150,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
     let mut rows = Vec::new();
     let mut report = |row: Row| {
+        let method = match row.order {
+            Some(Order::Annoy) => format!("{} annoy", row.method),
+            _ => row.method.clone(),
+        };
         println!(
-            "{:<14} {:>4} {:>5} {:>5} {:>7} {:>8.4} {:>8.4} {:>9.1} {:>7.2}x {:>7.2} {:>11} {:>6.2}% {:>7.0} {:>6.0}",
-            row.method,
+            "{:<16} {:>4} {:>5} {:>5} {:>7} {:>8.4} {:>8.4} {:>9.1} {:>7.2}x {:>7.2} {:>11} {:>6.2}% {:>7.0} {:>6.0}",
+            method,
             format!("{:?}", row.storage).to_lowercase(),
             row.trees,
             row.leaf_size,
@@ -149,7 +174,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         rows.push(row);
     };
     println!(
-        "{:<14} {:>4} {:>5} {:>5} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>11} {:>7} {:>7} {:>6}",
+        "{:<16} {:>4} {:>5} {:>5} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>11} {:>7} {:>7} {:>6}",
         "method",
         "vec",
         "trees",
@@ -168,6 +193,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     report(Row {
         method: "exact".into(),
         storage: Storage::F32,
+        order: None,
         trees: 0,
         leaf_size: 0,
         search_k: f32_vectors.len(),
@@ -195,6 +221,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         report(Row {
             method: "exact".into(),
             storage: Storage::I8,
+            order: None,
             trees: 0,
             leaf_size: 0,
             search_k: f32_vectors.len(),
@@ -219,19 +246,23 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     leaf_size,
                     seed: args.seed,
                 };
-                let mut grid = |store_rows: &mut dyn FnMut(usize) -> Result<Row>| -> Result<()> {
-                    for &search_k in &args.search_k {
-                        report(store_rows(search_k)?);
-                    }
-                    Ok(())
-                };
+                let mut grid =
+                    |store_rows: &mut dyn FnMut(Order, usize) -> Result<Row>| -> Result<()> {
+                        for &order in &args.order {
+                            for &search_k in &args.search_k {
+                                report(store_rows(order, search_k)?);
+                            }
+                        }
+                        Ok(())
+                    };
                 match storage {
                     Storage::F32 => {
                         let (index, build_seconds) = timed_build(f32_vectors.clone(), params)?;
-                        grid(&mut |search_k| {
+                        grid(&mut |order, search_k| {
                             forest_row(
                                 &index,
                                 storage,
+                                order,
                                 &query_rows,
                                 &truth,
                                 k,
@@ -244,10 +275,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     }
                     Storage::I8 => {
                         let (index, build_seconds) = timed_build(int8_vectors.clone(), params)?;
-                        grid(&mut |search_k| {
+                        grid(&mut |order, search_k| {
                             forest_row(
                                 &index,
                                 storage,
+                                order,
                                 &query_rows,
                                 &truth,
                                 k,
@@ -315,6 +347,7 @@ fn timed_build<S: VectorStore>(vectors: S, params: ForestParams) -> Result<(Inde
 fn forest_row<S: VectorStore>(
     index: &Index<S>,
     storage: Storage,
+    order: Order,
     queries: &[&[f32]],
     truth: &[Vec<Neighbour>],
     k: usize,
@@ -323,7 +356,7 @@ fn forest_row<S: VectorStore>(
     build_seconds: f64,
     f32_bytes: usize,
 ) -> Result<Row> {
-    let mut searcher = Searcher::new();
+    let mut searcher = Searcher::with_order(order.into());
     for q in queries.iter().take(WARM_UP_QUERIES) {
         index.search(&mut searcher, q, k, Some(search_k))?;
     }
@@ -347,6 +380,7 @@ fn forest_row<S: VectorStore>(
     Ok(Row {
         method: "cf-forest".into(),
         storage,
+        order: Some(order),
         trees: params.trees,
         leaf_size: params.leaf_size,
         search_k,

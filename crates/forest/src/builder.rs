@@ -229,7 +229,11 @@ fn split_node<S: VectorStore>(
     (a, b, partition(node_items, margins))
 }
 
-/// Two-means on a sample, then the sampled points nearest the two centroids.
+/// Two-means on a sample of the node gives the direction that best splits it; Annoy uses that
+/// direction itself as the normal, but a split here must be two items, so among the sampled
+/// points lying farthest along it on either side, take the pair whose hyperplane spreads the
+/// sample the most (largest variance of distances to it): the widest cut, which separates the
+/// fewest near neighbours.
 fn choose_pair<S: VectorStore>(
     store: &S,
     node_items: &[u32],
@@ -274,8 +278,6 @@ fn choose_pair<S: VectorStore>(
             }
         }
     }
-    // The direction that separates the two means; the pair of sampled points whose hyperplane
-    // spreads the sample most along its normal is the best two-item stand-in for it.
     for ((w, x), y) in scratch
         .normal
         .iter_mut()

@@ -36,7 +36,17 @@ impl Ord for ByDistance {
 /// Ties go to the smaller item number.
 pub fn exact_search<S: VectorStore>(store: &S, query: &[f32], k: usize) -> Vec<Neighbour> {
     let prepared = store.prepare(query);
-    keep_nearest(store, &prepared, 0..store.len() as u32, k)
+    let n = store.len() as u32;
+    if !S::PREFETCH_SCANS {
+        return keep_nearest(store, &prepared, 0..n, k);
+    }
+    let ahead = PREFETCH_AHEAD as u32;
+    let with_prefetch = (0..n).inspect(|&item| {
+        if item + ahead < n {
+            store.prefetch(item + ahead);
+        }
+    });
+    keep_nearest(store, &prepared, with_prefetch, k)
 }
 
 /// How many candidates ahead of the one being scored to ask the cache for: enough to hide a
@@ -70,17 +80,24 @@ fn keep_nearest<S: VectorStore>(
         return Vec::new();
     }
     let mut kept: BinaryHeap<ByDistance> = BinaryHeap::with_capacity(k + 1);
+    // Distance of the farthest kept neighbour once k are kept: most items lose to it, and a
+    // plain float comparison turns them away without touching the heap.
+    let mut cutoff = f32::INFINITY;
     for item in items {
-        let candidate = Neighbour {
-            item,
-            distance: 1.0 - store.similarity(prepared, item),
-        };
+        let distance = 1.0 - store.similarity(prepared, item);
+        if distance > cutoff {
+            continue;
+        }
+        let candidate = Neighbour { item, distance };
         if kept.len() < k {
             kept.push(ByDistance(candidate));
         } else if let Some(mut worst) = kept.peek_mut()
             && nearest_first(&candidate, &worst.0).is_lt()
         {
             *worst = ByDistance(candidate);
+        }
+        if kept.len() == k {
+            cutoff = kept.peek().map_or(f32::INFINITY, |worst| worst.0.distance);
         }
     }
     let mut result: Vec<Neighbour> = kept.into_iter().map(|n| n.0).collect();

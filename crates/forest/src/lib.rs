@@ -7,9 +7,10 @@
 //! `trees` trees.
 //!
 //! Search follows Annoy: every root goes on a max-heap keyed by signed margin; popping a split
-//! pushes both children (the far side with the margin negated, each child keeping the smaller of
-//! its parent's priority and its own); popping a leaf collects its ids until `search_k` distinct
-//! candidates are gathered; the candidates are then ranked exactly.
+//! pushes both children, the far side with the margin negated; popping a leaf collects its ids
+//! until `search_k` distinct candidates are gathered; the candidates are then ranked exactly.
+//! How a path's margins combine into a key is a [`WalkOrder`]: Annoy's minimum, or (the default,
+//! which the benchmark shows needs fewer candidates) minus the sum of squared margins.
 //!
 //! The crate does no I/O and has no web dependency: it builds natively (trees in parallel with
 //! the `parallel` feature) and runs the same search in the browser.
@@ -23,7 +24,7 @@ mod vectors;
 
 pub use exact::exact_search;
 pub use forest::{ChildRef, Forest, ForestParams, Split, leaf_number_bits, packed_words};
-pub use search::{SearchStats, Searcher};
+pub use search::{SearchStats, Searcher, WalkOrder};
 pub use vectors::{F32Vectors, I8Query, I8Vectors, VectorStore};
 
 /// Most items an index can hold: leaf and split references keep one bit for their kind.

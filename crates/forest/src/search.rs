@@ -31,6 +31,41 @@ impl Ord for Pending {
     }
 }
 
+/// How the best-first walk ranks the nodes waiting on its heap.
+///
+/// Both key a node by the margins of the hyperplanes between it and the query, negated on the
+/// far side; they differ in how a path's margins combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WalkOrder {
+    /// Annoy's: a child keeps the smaller of its parent's key and its own signed margin, so a
+    /// node is as far as the widest hyperplane crossed to reach it.
+    AnnoyMin,
+    /// Minus the sum of the squared margins crossed: the squared distance from the query to the
+    /// node's cell if the crossed hyperplanes were orthogonal, which in high dimension they
+    /// nearly are. Measured on the benchmark data: the same recall from about 25 % fewer
+    /// candidates (docs/BENCHMARKS.md).
+    #[default]
+    SquaredMargins,
+}
+
+impl WalkOrder {
+    fn root_key(self) -> f32 {
+        match self {
+            WalkOrder::AnnoyMin => f32::INFINITY,
+            WalkOrder::SquaredMargins => 0.0,
+        }
+    }
+
+    /// Keys of the near and the far child of a node keyed `parent`, for a margin `margin` >= 0.
+    #[inline]
+    fn child_keys(self, parent: f32, margin: f32) -> (f32, f32) {
+        match self {
+            WalkOrder::AnnoyMin => (parent.min(margin), parent.min(-margin)),
+            WalkOrder::SquaredMargins => (parent, parent - margin * margin),
+        }
+    }
+}
+
 /// Reusable search buffers: keep one per thread (or per worker) and pass it to every query, so
 /// a query allocates nothing but its result.
 #[derive(Default)]
@@ -40,6 +75,7 @@ pub struct Searcher {
     seen: Vec<u64>,
     candidates: Vec<u32>,
     stats: SearchStats,
+    order: WalkOrder,
 }
 
 /// What the last search did: how much of the forest it walked.
@@ -57,6 +93,14 @@ impl Searcher {
     /// Empty buffers; they grow to the index's size on first use.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Empty buffers for a walk in the given order.
+    pub fn with_order(order: WalkOrder) -> Self {
+        Searcher {
+            order,
+            ..Self::default()
+        }
     }
 
     /// Counters of the last search.
@@ -96,7 +140,7 @@ impl Searcher {
         self.candidates.clear();
         self.heap.clear();
         self.heap.extend(forest.roots().iter().map(|&node| Pending {
-            priority: f32::INFINITY,
+            priority: self.order.root_key(),
             node,
         }));
         let wanted = search_k.min(forest.items());
@@ -132,11 +176,12 @@ impl Searcher {
                 } else {
                     (split.near_b, split.near_a)
                 };
+                let (near_key, far_key) = self.order.child_keys(priority, margin.abs());
                 self.heap.push(Pending {
-                    priority: priority.min(-margin.abs()),
+                    priority: far_key,
                     node: far,
                 });
-                priority = priority.min(margin.abs());
+                priority = near_key;
                 node = near;
                 if self.heap.peek().is_some_and(|top| top.priority > priority) {
                     self.heap.push(Pending { priority, node });

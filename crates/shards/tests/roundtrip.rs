@@ -321,3 +321,77 @@ fn an_empty_index_round_trips() {
             .is_empty()
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn build(
+        n: usize,
+        dim: usize,
+        trees: usize,
+        leaf_size: usize,
+        seed: u64,
+        int8: bool,
+    ) -> AnyIndex {
+        let rows = cf_synthetic::uniform_sphere(n, dim, seed);
+        let params = ForestParams {
+            trees,
+            leaf_size,
+            seed,
+        };
+        if int8 {
+            AnyIndex::I8(Index::build(I8Vectors::from_rows(dim, rows).unwrap(), params).unwrap())
+        } else {
+            AnyIndex::F32(Index::build(F32Vectors::from_rows(dim, rows).unwrap(), params).unwrap())
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Any index, cut into shards of any size, reads back as the same forest and vectors.
+        #[test]
+        fn any_index_round_trips(
+            n in 0usize..400,
+            dim in 1usize..24,
+            trees in 1usize..6,
+            leaf_size in 1usize..40,
+            seed in any::<u64>(),
+            int8 in any::<bool>(),
+            shard_bytes in 40usize..5000,
+        ) {
+            let index = build(n, dim, trees, leaf_size, seed, int8);
+            let (entry, files) = encode_network(&info(), &index, shard_bytes);
+            let bytes: Vec<Vec<u8>> = files.into_iter().map(|(_, b)| b).collect();
+            let back = decode(&entry, &bytes).unwrap();
+            prop_assert_eq!(back.forest(), index.forest());
+            for item in 0..n as u32 {
+                prop_assert_eq!(back.vector(item), index.vector(item));
+            }
+        }
+
+        /// Damage that gets past the checksum (a writer's bug, or a forged manifest) is refused
+        /// or harmless: decoding never panics, and whatever loads can be searched.
+        #[test]
+        fn damaged_payloads_never_panic(
+            seed in any::<u64>(),
+            flips in proptest::collection::vec((any::<usize>(), 1u8..=255), 1..8),
+        ) {
+            let index = build(300, 8, 3, 8, seed, seed % 2 == 0);
+            let (mut entry, files) = encode_network(&info(), &index, 1 << 20);
+            let mut bytes: Vec<Vec<u8>> = files.into_iter().map(|(_, b)| b).collect();
+            let len = bytes[0].len();
+            for (at, mask) in flips {
+                let at = SHARD_HEADER_BYTES + at % (len - SHARD_HEADER_BYTES);
+                bytes[0][at] ^= mask;
+            }
+            reseal(&mut entry, &bytes, 0);
+            if let Ok(loaded) = decode(&entry, &bytes) {
+                let mut searcher = Searcher::new();
+                let found = loaded.search(&mut searcher, &[0.5; 8], 5, Some(50)).unwrap();
+                prop_assert!(found.len() <= 5);
+            }
+        }
+    }
+}
