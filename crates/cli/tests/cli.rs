@@ -118,6 +118,8 @@ fn bench_reports_exact_and_forest_rows() {
         "16",
         "--search-k",
         "100,1000",
+        "--order",
+        "squared,annoy",
         "--json",
         json.to_str().unwrap(),
         "--export",
@@ -133,22 +135,24 @@ fn bench_reports_exact_and_forest_rows() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // exact f32, exact i8, then 2 search_k x 2 storages.
-    assert_eq!(rows.len(), 6);
+    // exact f32, exact i8, then 2 storages x 2 walk orders x 2 search_k.
+    assert_eq!(rows.len(), 10);
     assert_eq!(rows[0]["method"], "exact");
     assert_eq!(rows[0]["recall_at_10"], 1.0);
     let forest: Vec<_> = rows.iter().filter(|r| r["method"] == "cf-forest").collect();
-    assert_eq!(forest.len(), 4);
+    assert_eq!(forest.len(), 8);
     for row in &forest {
         let recall = row["recall_at_10"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&recall));
     }
-    // search_k 1000 of 1000 items checks everything: exact for f32.
-    let full = forest
-        .iter()
-        .find(|r| r["storage"] == "f32" && r["search_k"] == 1000)
-        .unwrap();
-    assert_eq!(full["recall_at_10"], 1.0);
+    // search_k 1000 of 1000 items checks everything: exact for f32, in either walk order.
+    for order in ["squared", "annoy"] {
+        let full = forest
+            .iter()
+            .find(|r| r["storage"] == "f32" && r["search_k"] == 1000 && r["order"] == order)
+            .unwrap();
+        assert_eq!(full["recall_at_10"], 1.0);
+    }
     assert!(export.join("items.npy").exists() && export.join("queries.npy").exists());
 
     // The exported files read back as vectors.
