@@ -134,14 +134,14 @@ def main():
     for r in ours:
         params = (f"{r['storage']} exact" if r["method"] == "exact" else
                   f"{r['storage']} T={r['trees']} K={r['leaf_size']} search_k={r['search_k']}"
-                  + (" annoy-order" if r.get("order") == "annoy" else ""))
+                  + (f" {r['order']}-order" if r.get("order") not in (None, "squared") else ""))
         rows.append(dict(method=r["method"], params=params, recall_at_1=r["recall_at_1"],
                          recall_at_10=r["recall_at_10"], qps=r["qps"],
                          build_seconds=r["build_seconds"],
                          index_bytes=r["forest_bytes"] + r["vector_bytes"],
                          storage=r["storage"], forest_bytes=r["forest_bytes"],
                          config=f"{r['storage']} T={r['trees']} K={r['leaf_size']}"
-                                + (" annoy-order" if r.get("order") == "annoy" else "")))
+                                + (f" {r['order']}-order" if r.get("order") not in (None, "squared") else "")))
     annoy_rows = run_annoy(items, queries, truth, args.k, args.annoy_trees,
                            [int(x) for x in args.annoy_search_k.split(",")])
     hnsw_rows = run_hnsw(items, queries, truth, args.k, args.hnsw_m,

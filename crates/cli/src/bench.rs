@@ -56,7 +56,8 @@ pub struct BenchArgs {
     /// Vector storage to try.
     #[arg(long, value_delimiter = ',', default_value = "f32,i8")]
     storage: Vec<Storage>,
-    /// Walk orders to try: `squared` (sum of squared margins, the default) and/or `annoy`.
+    /// Walk orders to try: `squared` (sum of squared margins, the default), `annoy` (Annoy's
+    /// minimum along the path), `margin` (the last margin alone).
     #[arg(long, value_delimiter = ',', default_value = "squared,annoy")]
     order: Vec<Order>,
     /// Neighbours per query.
@@ -82,6 +83,7 @@ pub enum Storage {
 pub enum Order {
     Squared,
     Annoy,
+    Margin,
 }
 
 impl From<Order> for WalkOrder {
@@ -89,6 +91,7 @@ impl From<Order> for WalkOrder {
         match order {
             Order::Squared => WalkOrder::SquaredMargins,
             Order::Annoy => WalkOrder::AnnoyMin,
+            Order::Margin => WalkOrder::Margin,
         }
     }
 }
@@ -152,6 +155,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let mut report = |row: Row| {
         let method = match row.order {
             Some(Order::Annoy) => format!("{} annoy", row.method),
+            Some(Order::Margin) => format!("{} margin", row.method),
             _ => row.method.clone(),
         };
         println!(

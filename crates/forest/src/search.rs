@@ -37,6 +37,9 @@ impl Ord for Pending {
 /// far side; they differ in how a path's margins combine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WalkOrder {
+    /// The plain rule: a child is keyed by the signed margin of its parent's hyperplane alone,
+    /// positive on the query's side, negated on the far side.
+    Margin,
     /// Annoy's: a child keeps the smaller of its parent's key and its own signed margin, so a
     /// node is as far as the widest hyperplane crossed to reach it.
     AnnoyMin,
@@ -51,7 +54,7 @@ pub enum WalkOrder {
 impl WalkOrder {
     fn root_key(self) -> f32 {
         match self {
-            WalkOrder::AnnoyMin => f32::INFINITY,
+            WalkOrder::Margin | WalkOrder::AnnoyMin => f32::INFINITY,
             WalkOrder::SquaredMargins => 0.0,
         }
     }
@@ -60,6 +63,7 @@ impl WalkOrder {
     #[inline]
     fn child_keys(self, parent: f32, margin: f32) -> (f32, f32) {
         match self {
+            WalkOrder::Margin => (margin, -margin),
             WalkOrder::AnnoyMin => (parent.min(margin), parent.min(-margin)),
             WalkOrder::SquaredMargins => (parent, parent - margin * margin),
         }

@@ -2,7 +2,7 @@
 
 use cf_forest::{
     F32Vectors, ForestError, ForestParams, I8Vectors, Index, Neighbour, Searcher, VectorStore,
-    exact_search,
+    WalkOrder, exact_search,
 };
 use cf_synthetic::{ClusteredSpec, clustered, uniform_sphere};
 use proptest::prelude::*;
@@ -258,10 +258,12 @@ proptest! {
         let query = uniform_sphere(1, dim, seed ^ 1);
         let params = ForestParams { trees, leaf_size, seed };
         let index = Index::build(F32Vectors::from_rows(dim, rows).unwrap(), params).unwrap();
-        let mut searcher = Searcher::new();
-        let found = index.search(&mut searcher, &query, k, Some(n)).unwrap();
         let truth = index.exact(&query, k).unwrap();
-        prop_assert_eq!(found, truth);
+        for order in [WalkOrder::SquaredMargins, WalkOrder::AnnoyMin, WalkOrder::Margin] {
+            let mut searcher = Searcher::with_order(order);
+            let found = index.search(&mut searcher, &query, k, Some(n)).unwrap();
+            prop_assert_eq!(&found, &truth);
+        }
     }
 
     /// On random data with a reasonable budget, recall stays high and results are sorted.
