@@ -11,4 +11,4 @@ mod warp;
 
 pub use template::{ARCFACE_112, FivePoints, five_from_68};
 pub use transform::{Point, Similarity};
-pub use warp::{RgbImage, warp_rgb};
+pub use warp::{RgbImage, resize_region_rgb, warp_rgb};

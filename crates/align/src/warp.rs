@@ -11,6 +11,26 @@ pub struct RgbImage<'a> {
 }
 
 impl RgbImage<'_> {
+    /// Bilinear sample at `(x, y)`, black outside the image, rounded to bytes.
+    #[inline]
+    fn bilinear(&self, x: f32, y: f32) -> [u8; 3] {
+        if !x.is_finite() || !y.is_finite() {
+            return [0; 3];
+        }
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (x0, y0) = (x0 as isize, y0 as isize);
+        let (c00, c10) = (self.at(x0, y0), self.at(x0 + 1, y0));
+        let (c01, c11) = (self.at(x0, y0 + 1), self.at(x0 + 1, y0 + 1));
+        let mut out = [0u8; 3];
+        for c in 0..3 {
+            let top = c00[c] + (c10[c] - c00[c]) * fx;
+            let bottom = c01[c] + (c11[c] - c01[c]) * fx;
+            out[c] = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
+        }
+        out
+    }
+
     /// The channel values at integer `(x, y)`, or black outside the image.
     #[inline]
     fn at(&self, x: isize, y: isize) -> [f32; 3] {
@@ -24,6 +44,35 @@ impl RgbImage<'_> {
             f32::from(self.pixels[i + 2]),
         ]
     }
+}
+
+/// Resamples the region `(x, y, w, h)` of `photo` (pixel units, may reach outside it: black
+/// there) to `width x height` bilinearly, with OpenCV's `resize` convention of pixel centres at
+/// half-integers. The detector's input and the landmark crop are made this way. Returns RGB
+/// bytes, or `None` when `photo.pixels` has the wrong length or the region is empty.
+pub fn resize_region_rgb(
+    photo: RgbImage<'_>,
+    region: (f32, f32, f32, f32),
+    width: usize,
+    height: usize,
+) -> Option<Vec<u8>> {
+    let (x, y, w, h) = region;
+    if photo.pixels.len() != 3 * photo.width * photo.height
+        || !(w > 0.0 && h > 0.0 && x.is_finite() && y.is_finite())
+    {
+        return None;
+    }
+    let (sx, sy) = (w / width as f32, h / height as f32);
+    let mut out = vec![0u8; 3 * width * height];
+    for v in 0..height {
+        let py = y + (v as f32 + 0.5) * sy - 0.5;
+        for u in 0..width {
+            let px = x + (u as f32 + 0.5) * sx - 0.5;
+            let i = 3 * (v * width + u);
+            out[i..i + 3].copy_from_slice(&photo.bilinear(px, py));
+        }
+    }
+    Some(out)
 }
 
 /// The `width x height` crop whose pixel `(u, v)` shows the photo at `to_crop⁻¹(u, v)`, sampled
@@ -44,20 +93,8 @@ pub fn warp_rgb(
     for v in 0..height {
         for u in 0..width {
             let p = to_photo.apply(Point::new(u as f32, v as f32));
-            if !p.x.is_finite() || !p.y.is_finite() {
-                continue;
-            }
-            let (x0, y0) = (p.x.floor(), p.y.floor());
-            let (fx, fy) = (p.x - x0, p.y - y0);
-            let (x0, y0) = (x0 as isize, y0 as isize);
-            let (c00, c10) = (photo.at(x0, y0), photo.at(x0 + 1, y0));
-            let (c01, c11) = (photo.at(x0, y0 + 1), photo.at(x0 + 1, y0 + 1));
             let i = 3 * (v * width + u);
-            for c in 0..3 {
-                let top = c00[c] + (c10[c] - c00[c]) * fx;
-                let bottom = c01[c] + (c11[c] - c01[c]) * fx;
-                out[i + c] = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
-            }
+            out[i..i + 3].copy_from_slice(&photo.bilinear(p.x, p.y));
         }
     }
     Some(out)
@@ -156,6 +193,29 @@ mod tests {
         let brightest = (0..112 * 112).max_by_key(|&i| out[3 * i]).unwrap();
         let (u, v) = ((brightest % 112) as f32, (brightest / 112) as f32);
         assert!((u - target.x).abs() <= 1.0 && (v - target.y).abs() <= 1.0);
+    }
+
+    #[test]
+    fn region_resizing_follows_opencv_centres() {
+        let pixels = gradient(8, 6);
+        let photo = RgbImage {
+            width: 8,
+            height: 6,
+            pixels: &pixels,
+        };
+        // The whole image at its own size is a copy.
+        assert_eq!(
+            resize_region_rgb(photo, (0.0, 0.0, 8.0, 6.0), 8, 6).unwrap(),
+            pixels
+        );
+        // Halving: output pixel 0 samples at source x = 0.5, between red 0 and 10.
+        let half = resize_region_rgb(photo, (0.0, 0.0, 8.0, 6.0), 4, 3).unwrap();
+        assert_eq!(half[0], 5);
+        assert_eq!(half[3], 25);
+        // A region partly outside the photo is black there.
+        let outside = resize_region_rgb(photo, (-4.0, 0.0, 4.0, 1.0), 4, 1).unwrap();
+        assert_eq!(&outside[..9], &[0; 9]);
+        assert!(resize_region_rgb(photo, (0.0, 0.0, 0.0, 1.0), 4, 1).is_none());
     }
 
     #[test]

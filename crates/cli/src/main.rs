@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod faces;
 mod index_dir;
 mod query;
 mod vectors_io;
@@ -20,6 +21,12 @@ struct Cli {
 enum Command {
     /// Benchmark the forest against the exact scan over a grid of parameters.
     Bench(bench::BenchArgs),
+    /// Find every face in a photo: boxes and landmarks as JSON.
+    Detect(faces::DetectArgs),
+    /// Cosine similarity of the largest faces of two photos.
+    Compare(faces::CompareArgs),
+    /// LFW verification accuracy of an embedding network (10-fold protocol).
+    Eval(faces::EvalArgs),
     /// Write a small index of synthetic vectors (the page's demo index).
     BuildDemo(demo::DemoArgs),
     /// Print the nearest items to one item's vector, as JSON.
@@ -32,6 +39,9 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Bench(args) => bench::run(args),
         Command::BuildDemo(args) => demo::run(args),
+        Command::Detect(args) => faces::detect(args),
+        Command::Compare(args) => faces::compare(args),
+        Command::Eval(args) => faces::eval(args),
         Command::Query(args) => query::run(args),
         Command::Verify(args) => verify::run(args),
     };

@@ -1,0 +1,256 @@
+//! Face commands on real files: `detect`, `compare`, and `eval` (LFW verification).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use cf_face::{Embedder, Face, FacePipeline, NetworkCard, Photo, nearest_centre};
+use cf_metrics::lfw::{k_fold_verification, parse_pairs};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Where the models are, and which embedding network to use.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Folder with the fetched models (scripts/fetch-models.sh).
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// Embedding network.
+    #[arg(long, default_value = NetworkCard::FACEPLUGIN_512.name)]
+    network: String,
+}
+
+impl ModelArgs {
+    fn read(&self, file: &str) -> Result<Vec<u8>> {
+        let path = self.models.join(file);
+        std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read model {} (run scripts/fetch-models.sh)",
+                path.display()
+            )
+        })
+    }
+
+    fn pipeline(&self) -> Result<FacePipeline> {
+        Ok(FacePipeline::new(
+            &self.read("fr_detect.onnx")?,
+            &self.read("fr_landmark.onnx")?,
+        )?)
+    }
+
+    fn embedder(&self) -> Result<Embedder> {
+        let Some(card) = NetworkCard::named(&self.network) else {
+            let known: Vec<&str> = NetworkCard::ALL.iter().map(|c| c.name).collect();
+            bail!("unknown network {:?}; known: {}", self.network, known.join(", "));
+        };
+        Ok(Embedder::new(card, &self.read(card.file)?)?)
+    }
+}
+
+fn read_photo(path: &Path) -> Result<Photo> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Photo::decode(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Photo to look at.
+    image: PathBuf,
+    #[command(flatten)]
+    models: ModelArgs,
+    /// Also write the photo with boxes and landmarks drawn, as PNG.
+    #[arg(long)]
+    annotated: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct FaceJson {
+    bbox: [f32; 4],
+    score: f32,
+    five_points: Vec<[f32; 2]>,
+    landmarks: Vec<[f32; 2]>,
+}
+
+pub fn detect(args: DetectArgs) -> Result<()> {
+    let pipeline = args.models.pipeline()?;
+    let photo = read_photo(&args.image)?;
+    let started = Instant::now();
+    let faces = pipeline.faces(&photo)?;
+    let elapsed = started.elapsed();
+    let json: Vec<FaceJson> = faces
+        .iter()
+        .map(|f| FaceJson {
+            bbox: [f.bbox.x1, f.bbox.y1, f.bbox.x2, f.bbox.y2],
+            score: f.bbox.score,
+            five_points: f.five.iter().map(|p| [p.x, p.y]).collect(),
+            landmarks: f.landmarks.iter().map(|p| [p.x, p.y]).collect(),
+        })
+        .collect();
+    println!("{}", serde_json::to_string(&json)?);
+    eprintln!(
+        "{} face(s) in {}x{} in {:.1} ms",
+        faces.len(),
+        photo.width,
+        photo.height,
+        elapsed.as_secs_f64() * 1e3
+    );
+    if let Some(path) = &args.annotated {
+        annotate(&photo, &faces)
+            .save(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The photo with each box drawn in orange and each landmark as a green dot.
+fn annotate(photo: &Photo, faces: &[Face]) -> image::RgbImage {
+    let mut image =
+        image::RgbImage::from_raw(photo.width as u32, photo.height as u32, photo.rgb.clone())
+            .expect("a photo's buffer matches its size");
+    let (w, h) = (photo.width as i64, photo.height as i64);
+    let mut put = |x: i64, y: i64, colour: [u8; 3]| {
+        if (0..w).contains(&x) && (0..h).contains(&y) {
+            image.put_pixel(x as u32, y as u32, image::Rgb(colour));
+        }
+    };
+    for face in faces {
+        let b = face.bbox;
+        let (x1, y1, x2, y2) = (b.x1 as i64, b.y1 as i64, b.x2 as i64, b.y2 as i64);
+        for t in 0..2 {
+            for x in x1..=x2 {
+                put(x, y1 + t, [234, 88, 12]);
+                put(x, y2 - t, [234, 88, 12]);
+            }
+            for y in y1..=y2 {
+                put(x1 + t, y, [234, 88, 12]);
+                put(x2 - t, y, [234, 88, 12]);
+            }
+        }
+        for p in &face.landmarks {
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1)] {
+                put(p.x as i64 + dx, p.y as i64 + dy, [34, 197, 94]);
+            }
+        }
+    }
+    image
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    first: PathBuf,
+    second: PathBuf,
+    #[command(flatten)]
+    models: ModelArgs,
+}
+
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let pipeline = args.models.pipeline()?;
+    let embedder = args.models.embedder()?;
+    let mut vectors = Vec::new();
+    for path in [&args.first, &args.second] {
+        let photo = read_photo(path)?;
+        let faces = pipeline.faces(&photo)?;
+        let Some(face) = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+        else {
+            bail!("no face found in {}", path.display());
+        };
+        vectors.push(embedder.embed(&photo, face)?);
+    }
+    let similarity: f32 = vectors[0].iter().zip(&vectors[1]).map(|(a, b)| a * b).sum();
+    println!("cosine similarity {similarity:.4} ({})", embedder.card().name);
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// LFW folder: holds lfw-deepfunneled/ (or lfw/, or the person folders) and pairs.txt.
+    #[arg(long, default_value = "../shared/data/lfw")]
+    dataset: PathBuf,
+    /// Pair file (default: pairs.txt in the dataset folder).
+    #[arg(long)]
+    pairs: Option<PathBuf>,
+    #[command(flatten)]
+    models: ModelArgs,
+}
+
+/// The folder holding `Person_Name/` folders: the dataset folder itself, or its `lfw-deepfunneled`
+/// or `lfw` subfolder (the layouts of the official archives).
+fn images_root(dataset: &Path) -> Result<PathBuf> {
+    for candidate in [dataset.join("lfw-deepfunneled"), dataset.join("lfw")] {
+        if candidate.is_dir() {
+            return Ok(candidate);
+        }
+    }
+    if dataset.is_dir() {
+        return Ok(dataset.to_path_buf());
+    }
+    bail!("dataset folder {} does not exist", dataset.display())
+}
+
+pub fn eval(args: EvalArgs) -> Result<()> {
+    let root = images_root(&args.dataset)?;
+    let pairs_path = args
+        .pairs
+        .clone()
+        .unwrap_or_else(|| args.dataset.join("pairs.txt"));
+    let text = std::fs::read_to_string(&pairs_path)
+        .with_context(|| format!("cannot read {}", pairs_path.display()))?;
+    let pairs = parse_pairs(&text).with_context(|| pairs_path.display().to_string())?;
+    let pipeline = args.models.pipeline()?;
+    let embedder = args.models.embedder()?;
+
+    let mut images: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| [p.first.path(), p.second.path()])
+        .collect();
+    images.sort();
+    images.dedup();
+    let progress = ProgressBar::new(images.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, eta {eta}")
+            .expect("valid template"),
+    );
+    let started = Instant::now();
+    let vectors: HashMap<String, Option<Vec<f32>>> = images
+        .par_iter()
+        .map(|name| {
+            let vector = read_photo(&root.join(name)).ok().and_then(|photo| {
+                let faces = pipeline.faces(&photo).ok()?;
+                let face = nearest_centre(&faces, &photo)?;
+                embedder.embed(&photo, face).ok()
+            });
+            progress.inc(1);
+            (name.clone(), vector)
+        })
+        .collect();
+    progress.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let missed = vectors.values().filter(|v| v.is_none()).count();
+    let scores: Vec<Option<f32>> = pairs
+        .iter()
+        .map(|p| {
+            let a = vectors.get(&p.first.path())?.as_ref()?;
+            let b = vectors.get(&p.second.path())?.as_ref()?;
+            Some(a.iter().zip(b).map(|(x, y)| x * y).sum())
+        })
+        .collect();
+    let Some(result) = k_fold_verification(&pairs, &scores) else {
+        bail!("{} needs at least two folds", pairs_path.display());
+    };
+    println!(
+        "{}: LFW {}-fold accuracy {:.2} % ± {:.2}; {} images ({} without a face, {} pairs unscored, counted wrong); {:.1} s, {:.1} ms per image on {} threads",
+        embedder.card().name,
+        result.fold_accuracies.len(),
+        100.0 * result.mean,
+        100.0 * result.std,
+        images.len(),
+        missed,
+        result.unscored,
+        seconds,
+        1e3 * seconds * rayon::current_num_threads() as f64 / images.len() as f64,
+        rayon::current_num_threads()
+    );
+    Ok(())
+}

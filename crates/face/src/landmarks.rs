@@ -1,0 +1,57 @@
+//! The 68-point landmark network (faceplugin `fr_landmark.onnx`): the face box cut out and
+//! resized to 64 x 64 gray, values / 256; outputs 68 (x, y) pairs in box coordinates [0, 1].
+
+use cf_align::{Point, resize_region_rgb};
+
+use crate::{FaceBox, FaceError, Photo, Runnable, load_onnx, run};
+
+const SIZE: usize = 64;
+const NAME: &str = "fr_landmark";
+
+/// The loaded landmark network.
+pub struct Landmarker {
+    model: Runnable,
+}
+
+impl Landmarker {
+    /// Loads `fr_landmark.onnx`.
+    pub fn new(onnx: &[u8]) -> Result<Self, FaceError> {
+        Ok(Landmarker {
+            model: load_onnx(NAME, onnx, &[1, 1, SIZE, SIZE])?,
+        })
+    }
+
+    /// The 68 landmarks of the face in `face`, in photo pixels. The box is first clipped to the
+    /// photo (a hand-drawn box may reach outside it).
+    pub fn landmarks(&self, photo: &Photo, face: &FaceBox) -> Result<Vec<Point>, FaceError> {
+        let x1 = face.x1.max(0.0);
+        let y1 = face.y1.max(0.0);
+        let x2 = face.x2.min(photo.width as f32);
+        let y2 = face.y2.min(photo.height as f32);
+        let (w, h) = (x2 - x1, y2 - y1);
+        if !(w >= 1.0 && h >= 1.0) {
+            return Err(FaceError::BoxOutside([face.x1, face.y1, face.x2, face.y2]));
+        }
+        let crop = resize_region_rgb(photo.view(), (x1, y1, w, h), SIZE, SIZE)
+            .ok_or(FaceError::BoxOutside([face.x1, face.y1, face.x2, face.y2]))?;
+        // OpenCV's RGB → gray weights, as the network's training pipeline used.
+        let input: Vec<f32> = crop
+            .chunks_exact(3)
+            .map(|p| {
+                let gray = 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+                gray.round() / 256.0
+            })
+            .collect();
+        let outputs = run(&self.model, NAME, &[1, 1, SIZE, SIZE], input)?;
+        let values = outputs.first().filter(|v| v.len() == 136).ok_or_else(|| {
+            FaceError::Inference {
+                model: NAME.into(),
+                reason: "expected 136 landmark values".into(),
+            }
+        })?;
+        Ok(values
+            .chunks_exact(2)
+            .map(|xy| Point::new(x1 + xy[0] * w, y1 + xy[1] * h))
+            .collect())
+    }
+}

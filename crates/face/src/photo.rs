@@ -1,0 +1,82 @@
+//! Photo bytes to upright, bounded RGB pixels.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, imageops::FilterType};
+
+use crate::FaceError;
+
+/// Photos are downscaled so that their longer side is at most this: faces stay far larger than
+/// the detector needs (it sees 320 x 240), and work stays bounded.
+pub const MAX_SIDE: u32 = 1600;
+
+/// Decoding limits: 200 megapixels declared, 512 MiB allocated. A decompression bomb stops here.
+const MAX_DIMENSION: u32 = 20_000;
+const MAX_ALLOC: u64 = 512 << 20;
+
+/// An upright 8-bit RGB photo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Photo {
+    pub width: usize,
+    pub height: usize,
+    /// `3 · width · height` bytes, rows top to bottom.
+    pub rgb: Vec<u8>,
+}
+
+impl Photo {
+    /// Decodes JPEG, PNG, WebP, GIF or BMP bytes; applies the EXIF orientation; converts
+    /// grayscale, alpha, 16-bit and CMYK to 8-bit RGB; downscales to [`MAX_SIDE`].
+    pub fn decode(bytes: &[u8]) -> Result<Photo, FaceError> {
+        if bytes.is_empty() {
+            return Err(FaceError::Empty);
+        }
+        let mut reader = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| FaceError::Decode(e.to_string()))?;
+        if reader.format().is_none() {
+            return Err(FaceError::UnknownFormat(
+                "the first bytes match no known image format".into(),
+            ));
+        }
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(MAX_DIMENSION);
+        limits.max_image_height = Some(MAX_DIMENSION);
+        limits.max_alloc = Some(MAX_ALLOC);
+        reader.limits(limits);
+        let mut decoder = reader.into_decoder().map_err(classify)?;
+        let orientation = decoder.orientation().map_err(classify)?;
+        let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
+        image.apply_orientation(orientation);
+        if image.width().max(image.height()) > MAX_SIDE {
+            image = image.resize(MAX_SIDE, MAX_SIDE, FilterType::Triangle);
+        }
+        Ok(Self::from_image(image))
+    }
+
+    /// Wraps an already decoded image.
+    pub fn from_image(image: DynamicImage) -> Photo {
+        let rgb = image.into_rgb8();
+        Photo {
+            width: rgb.width() as usize,
+            height: rgb.height() as usize,
+            rgb: rgb.into_raw(),
+        }
+    }
+
+    /// A borrowed view for the alignment functions.
+    pub fn view(&self) -> cf_align::RgbImage<'_> {
+        cf_align::RgbImage {
+            width: self.width,
+            height: self.height,
+            pixels: &self.rgb,
+        }
+    }
+}
+
+fn classify(error: image::ImageError) -> FaceError {
+    match error {
+        image::ImageError::Limits(e) => FaceError::TooLarge(e.to_string()),
+        image::ImageError::Unsupported(e) => FaceError::UnknownFormat(e.to_string()),
+        other => FaceError::Decode(other.to_string()),
+    }
+}
