@@ -44,7 +44,11 @@ impl ModelArgs {
     fn embedder(&self) -> Result<Embedder> {
         let Some(card) = NetworkCard::named(&self.network) else {
             let known: Vec<&str> = NetworkCard::ALL.iter().map(|c| c.name).collect();
-            bail!("unknown network {:?}; known: {}", self.network, known.join(", "));
+            bail!(
+                "unknown network {:?}; known: {}",
+                self.network,
+                known.join(", ")
+            );
         };
         Ok(Embedder::new(card, &self.read(card.file)?)?)
     }
@@ -153,14 +157,19 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     for path in [&args.first, &args.second] {
         let photo = read_photo(path)?;
         let faces = pipeline.faces(&photo)?;
-        let Some(face) = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+        let Some(face) = faces
+            .iter()
+            .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
         else {
             bail!("no face found in {}", path.display());
         };
         vectors.push(embedder.embed(&photo, face)?);
     }
     let similarity: f32 = vectors[0].iter().zip(&vectors[1]).map(|(a, b)| a * b).sum();
-    println!("cosine similarity {similarity:.4} ({})", embedder.card().name);
+    println!(
+        "cosine similarity {similarity:.4} ({})",
+        embedder.card().name
+    );
     Ok(())
 }
 

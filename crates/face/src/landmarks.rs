@@ -38,17 +38,20 @@ impl Landmarker {
         let input: Vec<f32> = crop
             .chunks_exact(3)
             .map(|p| {
-                let gray = 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+                let gray =
+                    0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
                 gray.round() / 256.0
             })
             .collect();
         let outputs = run(&self.model, NAME, &[1, 1, SIZE, SIZE], input)?;
-        let values = outputs.first().filter(|v| v.len() == 136).ok_or_else(|| {
-            FaceError::Inference {
-                model: NAME.into(),
-                reason: "expected 136 landmark values".into(),
-            }
-        })?;
+        let values =
+            outputs
+                .first()
+                .filter(|v| v.len() == 136)
+                .ok_or_else(|| FaceError::Inference {
+                    model: NAME.into(),
+                    reason: "expected 136 landmark values".into(),
+                })?;
         Ok(values
             .chunks_exact(2)
             .map(|xy| Point::new(x1 + xy[0] * w, y1 + xy[1] * h))

@@ -12,7 +12,7 @@ mod photo;
 mod pipeline;
 
 pub use detect::{Detector, FaceBox};
-pub use embed::{ChannelOrder, Embedder, NetworkCard};
+pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;
 pub use photo::{MAX_SIDE, Photo};
 pub use pipeline::{Face, FacePipeline, nearest_centre};
@@ -55,6 +55,19 @@ pub(crate) fn load_onnx(
         .and_then(|m| m.into_optimized())
         .and_then(|m| m.into_runnable())
         .map_err(model_error)
+}
+
+/// Loads a TensorFlow Lite model from bytes (its input shape is fixed in the file).
+pub(crate) fn load_tflite(name: &str, bytes: &[u8]) -> Result<Runnable, FaceError> {
+    use tract_onnx::prelude::*;
+    tract_tflite::tflite()
+        .model_for_read(&mut &bytes[..])
+        .and_then(|m| m.into_optimized())
+        .and_then(|m| m.into_runnable())
+        .map_err(|e| FaceError::Model {
+            model: name.to_string(),
+            reason: format!("{e:#}"),
+        })
 }
 
 /// A loaded, optimised tract model.

@@ -28,12 +28,20 @@ fn the_published_pair_files_parse_and_name_existing_images() {
         for fold in 0..folds {
             let same = pairs.iter().filter(|p| p.fold == fold && p.same).count();
             let different = pairs.iter().filter(|p| p.fold == fold && !p.same).count();
-            assert_eq!((same, different), (per_class, per_class), "{file} fold {fold}");
+            assert_eq!(
+                (same, different),
+                (per_class, per_class),
+                "{file} fold {fold}"
+            );
         }
         for pair in &pairs {
             for image in [&pair.first, &pair.second] {
                 let path = dir.join("lfw-deepfunneled").join(image.path());
-                assert!(path.exists(), "{file} names {} which is missing", path.display());
+                assert!(
+                    path.exists(),
+                    "{file} names {} which is missing",
+                    path.display()
+                );
             }
         }
     }
