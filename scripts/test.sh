@@ -16,7 +16,9 @@ cargo clippy --release --workspace --all-targets -- -D warnings
 step "clippy (the app, wasm32)"
 cargo clippy --profile release-wasm -p celebrityfaces --target wasm32-unknown-unknown -- -D warnings
 step "cargo test"
-cargo test --release --workspace
+# The face tests run the real models on real photos; here their absence is a failure.
+CF_MODELS="$CF_ROOT/models" CF_TEST_PHOTOS="$("$CF_ROOT/scripts/fetch-test-photos.sh")" \
+  CF_REQUIRE_MODELS=1 cargo test --release --workspace
 step "the committed index verifies"
 "$CARGO_TARGET_DIR/release/cfaces" verify index-shards
 step "build the page"

@@ -19,7 +19,7 @@ pub struct ModelArgs {
     #[arg(long, default_value = "models")]
     models: PathBuf,
     /// Embedding network.
-    #[arg(long, default_value = NetworkCard::FACEPLUGIN_512.name)]
+    #[arg(long, default_value = NetworkCard::MOBILEFACENET_192.name)]
     network: String,
 }
 
@@ -140,6 +140,84 @@ fn annotate(photo: &Photo, faces: &[Face]) -> image::RgbImage {
         }
     }
     image
+}
+
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    /// Photo.
+    image: PathBuf,
+    #[command(flatten)]
+    models: ModelArgs,
+    /// Time each stage over this many runs and print the medians.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+#[derive(Serialize)]
+struct EmbeddedFace {
+    bbox: [f32; 4],
+    vector: Vec<f32>,
+}
+
+/// Prints every face's embedding as JSON, and the time of each stage on stderr.
+pub fn embed(args: EmbedArgs) -> Result<()> {
+    let pipeline = args.models.pipeline()?;
+    let embedder = args.models.embedder()?;
+    let bytes = std::fs::read(&args.image)
+        .with_context(|| format!("cannot read {}", args.image.display()))?;
+    let stages = ["decode", "detect", "landmarks", "align", "embed"];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); stages.len()];
+    let mut faces_out = Vec::new();
+    for _ in 0..args.repeat.max(1) {
+        let mut clock = Instant::now();
+        let mut lap = |stage: usize, times: &mut Vec<Vec<f64>>| {
+            times[stage].push(clock.elapsed().as_secs_f64() * 1e3);
+            clock = Instant::now();
+        };
+        let photo = Photo::decode(&bytes).with_context(|| format!("{}", args.image.display()))?;
+        lap(0, &mut times);
+        let boxes = pipeline.boxes(&photo)?;
+        lap(1, &mut times);
+        let faces: Vec<Face> = boxes
+            .into_iter()
+            .map(|b| pipeline.face_in_box(&photo, b))
+            .collect::<Result<_, _>>()?;
+        lap(2, &mut times);
+        let crops: Vec<Vec<u8>> = faces
+            .iter()
+            .map(|f| embedder.aligned_crop(&photo, f))
+            .collect::<Result<_, _>>()?;
+        lap(3, &mut times);
+        faces_out = faces
+            .iter()
+            .zip(&crops)
+            .map(|(f, crop)| {
+                Ok(EmbeddedFace {
+                    bbox: [f.bbox.x1, f.bbox.y1, f.bbox.x2, f.bbox.y2],
+                    vector: embedder.embed_crop(crop)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        lap(4, &mut times);
+    }
+    println!("{}", serde_json::to_string(&faces_out)?);
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let summary: Vec<String> = stages
+        .iter()
+        .zip(times.iter_mut())
+        .map(|(stage, values)| format!("{stage} {:.1} ms", median(values)))
+        .collect();
+    eprintln!(
+        "{} face(s), {}; median of {} run(s): {}",
+        faces_out.len(),
+        embedder.card().name,
+        args.repeat.max(1),
+        summary.join(", ")
+    );
+    Ok(())
 }
 
 #[derive(Args, Debug)]

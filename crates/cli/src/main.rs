@@ -23,6 +23,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Find every face in a photo: boxes and landmarks as JSON.
     Detect(faces::DetectArgs),
+    /// Every face's embedding as JSON, with the time of each stage.
+    Embed(faces::EmbedArgs),
     /// Cosine similarity of the largest faces of two photos.
     Compare(faces::CompareArgs),
     /// LFW verification accuracy of an embedding network (10-fold protocol).
@@ -41,6 +43,7 @@ fn main() -> std::process::ExitCode {
         Command::BuildDemo(args) => demo::run(args),
         Command::Detect(args) => faces::detect(args),
         Command::Compare(args) => faces::compare(args),
+        Command::Embed(args) => faces::embed(args),
         Command::Eval(args) => faces::eval(args),
         Command::Query(args) => query::run(args),
         Command::Verify(args) => verify::run(args),

@@ -27,10 +27,14 @@ impl FacePipeline {
         })
     }
 
+    /// The detected boxes alone, most confident first.
+    pub fn boxes(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
+        self.detector.detect(photo)
+    }
+
     /// Every face in the photo with its landmarks, most confident first; empty when none.
     pub fn faces(&self, photo: &Photo) -> Result<Vec<Face>, FaceError> {
-        self.detector
-            .detect(photo)?
+        self.boxes(photo)?
             .into_iter()
             .map(|bbox| self.face_in_box(photo, bbox))
             .collect()

@@ -1,0 +1,148 @@
+//! Every kind of bad or unusual photo gives a typed error or a correct result, never a panic.
+
+use std::io::Cursor;
+
+use cf_face::{FaceError, MAX_SIDE, Photo};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba};
+
+fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut bytes), format)
+        .unwrap();
+    bytes
+}
+
+fn gradient() -> DynamicImage {
+    DynamicImage::ImageRgb8(ImageBuffer::from_fn(40, 30, |x, y| {
+        Rgb([(x * 6) as u8, (y * 8) as u8, 100])
+    }))
+}
+
+#[test]
+fn empty_and_non_image_bytes_are_typed_errors() {
+    assert!(matches!(Photo::decode(&[]), Err(FaceError::Empty)));
+    let text = b"this is a text file, not a photo at all";
+    assert!(matches!(
+        Photo::decode(text),
+        Err(FaceError::UnknownFormat(_))
+    ));
+}
+
+#[test]
+fn corrupt_and_truncated_files_are_decode_errors() {
+    let jpeg = encode(gradient(), ImageFormat::Jpeg);
+    let truncated = &jpeg[..jpeg.len() / 3];
+    assert!(Photo::decode(truncated).is_err());
+    let png = encode(gradient(), ImageFormat::Png);
+    let mut corrupt = png.clone();
+    for byte in corrupt.iter_mut().skip(60).take(200) {
+        *byte = 0x5a;
+    }
+    assert!(matches!(Photo::decode(&corrupt), Err(FaceError::Decode(_))));
+    assert!(Photo::decode(&png[..20]).is_err());
+}
+
+#[test]
+fn a_decompression_bomb_is_refused_before_allocating() {
+    // A valid PNG header that declares 100,000 x 100,000 pixels (30 GB of RGB).
+    let mut png = Vec::new();
+    png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png.extend_from_slice(&(ihdr.len() as u32).to_be_bytes());
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend_from_slice(&ihdr);
+    png.extend_from_slice(&chunk);
+    png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    let error = Photo::decode(&png).unwrap_err();
+    assert!(matches!(error, FaceError::TooLarge(_)), "{error}");
+}
+
+/// The PNG chunk checksum (CRC-32, IEEE), so the bomb's header is otherwise valid.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn grayscale_alpha_and_16_bit_photos_become_rgb() {
+    let gray = DynamicImage::ImageLuma8(ImageBuffer::from_fn(20, 10, |x, _| Luma([x as u8 * 10])));
+    let photo = Photo::decode(&encode(gray, ImageFormat::Png)).unwrap();
+    assert_eq!((photo.width, photo.height, photo.rgb.len()), (20, 10, 600));
+    assert_eq!(&photo.rgb[3 * 5..3 * 5 + 3], &[50, 50, 50]);
+
+    let alpha = DynamicImage::ImageLumaA8(ImageBuffer::from_fn(4, 4, |_, _| LumaA([200, 128])));
+    let photo = Photo::decode(&encode(alpha, ImageFormat::Png)).unwrap();
+    assert_eq!(&photo.rgb[..3], &[200, 200, 200]);
+
+    let rgba = DynamicImage::ImageRgba8(ImageBuffer::from_fn(4, 4, |_, _| Rgba([10, 20, 30, 0])));
+    let photo = Photo::decode(&encode(rgba, ImageFormat::Png)).unwrap();
+    assert_eq!(&photo.rgb[..3], &[10, 20, 30]);
+
+    let deep = DynamicImage::ImageRgb16(ImageBuffer::from_fn(4, 4, |_, _| Rgb([65535, 0, 32896])));
+    let photo = Photo::decode(&encode(deep, ImageFormat::Png)).unwrap();
+    assert_eq!(&photo.rgb[..3], &[255, 0, 128]);
+}
+
+#[test]
+fn large_photos_are_downscaled_keeping_their_shape() {
+    let big = DynamicImage::ImageRgb8(ImageBuffer::from_pixel(3200, 1000, Rgb([1, 2, 3])));
+    let photo = Photo::decode(&encode(big, ImageFormat::Png)).unwrap();
+    assert_eq!(photo.width, MAX_SIDE as usize);
+    assert_eq!(photo.height, 500);
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    // A 64 x 32 JPEG (left half red, right half blue) whose EXIF says "rotate 90° clockwise"
+    // (6): the upright photo is 32 wide, 64 tall, red on top.
+    let wide = DynamicImage::ImageRgb8(ImageBuffer::from_fn(64, 32, |x, _| {
+        if x < 32 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    }));
+    let jpeg = encode(wide, ImageFormat::Jpeg);
+    let with_exif = insert_exif_orientation(&jpeg, 6);
+    let photo = Photo::decode(&with_exif).unwrap();
+    assert_eq!((photo.width, photo.height), (32, 64));
+    let top = &photo.rgb[3 * (2 * 32 + 16)..3 * (2 * 32 + 16) + 3];
+    let bottom = &photo.rgb[3 * (60 * 32 + 16)..3 * (60 * 32 + 16) + 3];
+    assert!(top[0] > 200 && top[2] < 60, "top {top:?}");
+    assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
+}
+
+/// Inserts an APP1 Exif segment holding only the orientation tag right after the JPEG's SOI.
+fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"MM\x00\x2a\x00\x00\x00\x08"); // big-endian TIFF, IFD at 8
+    tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_be_bytes()); // count
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    let mut app1 = b"Exif\x00\x00".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}

@@ -1,0 +1,133 @@
+//! The whole pipeline on real photos with the real models: scripts/test.sh fetches both
+//! (scripts/fetch-models.sh, scripts/fetch-test-photos.sh) and sets CF_MODELS and
+//! CF_TEST_PHOTOS; with CF_REQUIRE_MODELS=1 their absence is a failure, not a skip.
+
+use std::path::PathBuf;
+
+use cf_face::{Embedder, FaceBox, FacePipeline, NetworkCard, Photo};
+
+struct Fixture {
+    models: PathBuf,
+    photos: PathBuf,
+}
+
+fn fixture() -> Option<Fixture> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
+    let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
+    let ready = models.join("fr_detect.onnx").exists()
+        && photos
+            .as_ref()
+            .is_some_and(|p| p.join("obama.jpg").exists());
+    if !ready {
+        assert!(
+            std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"),
+            "models or test photos missing: run scripts/fetch-models.sh and set CF_TEST_PHOTOS"
+        );
+        eprintln!("models or test photos not fetched; skipping");
+        return None;
+    }
+    Some(Fixture {
+        models,
+        photos: photos?,
+    })
+}
+
+impl Fixture {
+    fn read(&self, file: &str) -> Vec<u8> {
+        std::fs::read(self.models.join(file)).unwrap()
+    }
+    fn pipeline(&self) -> FacePipeline {
+        FacePipeline::new(&self.read("fr_detect.onnx"), &self.read("fr_landmark.onnx")).unwrap()
+    }
+    fn photo(&self, name: &str) -> Photo {
+        Photo::decode(&std::fs::read(self.photos.join(name)).unwrap()).unwrap()
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn one_face_each_and_the_same_person_is_closer_for_every_network() {
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    for card in NetworkCard::ALL {
+        let embedder = Embedder::new(card, &fx.read(card.file)).unwrap();
+        let mut vectors = Vec::new();
+        for name in ["obama.jpg", "obama2.jpg", "biden.jpg"] {
+            let photo = fx.photo(name);
+            let faces = pipeline.faces(&photo).unwrap();
+            assert_eq!(faces.len(), 1, "{name}");
+            let face = &faces[0];
+            // The box is a face-sized part of the photo and holds its landmarks.
+            assert!(face.bbox.width() > 50.0 && face.bbox.width() < photo.width as f32);
+            for p in &face.five {
+                assert!(p.x > face.bbox.x1 && p.x < face.bbox.x2, "{name}: {p:?}");
+            }
+            let vector = embedder.embed(&photo, face).unwrap();
+            assert_eq!(vector.len(), card.dimension);
+            assert!((cosine(&vector, &vector) - 1.0).abs() < 1e-4, "unit length");
+            vectors.push(vector);
+        }
+        let same = cosine(&vectors[0], &vectors[1]);
+        let different = cosine(&vectors[0], &vectors[2]);
+        assert!(same > 0.5, "{}: Obama vs Obama {same}", card.name);
+        assert!(different < 0.3, "{}: Obama vs Biden {different}", card.name);
+    }
+}
+
+#[test]
+fn a_box_given_by_hand_goes_through_the_same_path() {
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    let card = NetworkCard::MOBILEFACENET_192;
+    let embedder = Embedder::new(card, &fx.read(card.file)).unwrap();
+    let photo = fx.photo("obama.jpg");
+    let detected = pipeline.faces(&photo).unwrap().remove(0);
+    let same_box = pipeline.face_in_box(&photo, detected.bbox).unwrap();
+    assert_eq!(same_box, detected);
+    // A visitor's box, a little larger and off-centre, still finds the same face.
+    let b = detected.bbox;
+    let moved = FaceBox {
+        x1: b.x1 - 0.08 * b.width(),
+        y1: b.y1 - 0.05 * b.height(),
+        x2: b.x2 + 0.05 * b.width(),
+        y2: b.y2 + 0.08 * b.height(),
+        score: 1.0,
+    };
+    let by_hand = pipeline.face_in_box(&photo, moved).unwrap();
+    let similarity = cosine(
+        &embedder.embed(&photo, &detected).unwrap(),
+        &embedder.embed(&photo, &by_hand).unwrap(),
+    );
+    assert!(similarity > 0.8, "hand-drawn box: {similarity}");
+    // A box outside the photo is refused with its reason.
+    let outside = FaceBox {
+        x1: -500.0,
+        y1: -500.0,
+        x2: -100.0,
+        y2: -100.0,
+        score: 1.0,
+    };
+    assert!(pipeline.face_in_box(&photo, outside).is_err());
+}
+
+#[test]
+fn a_photo_without_a_face_gives_an_empty_list() {
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    let plain = Photo {
+        width: 300,
+        height: 200,
+        rgb: (0..300 * 200 * 3).map(|i| (i % 251) as u8).collect(),
+    };
+    assert!(pipeline.faces(&plain).unwrap().is_empty());
+    let empty = Photo {
+        width: 0,
+        height: 0,
+        rgb: Vec::new(),
+    };
+    assert!(pipeline.faces(&empty).unwrap().is_empty());
+}
