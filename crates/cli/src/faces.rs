@@ -259,6 +259,10 @@ pub struct EvalArgs {
     /// Pair file (default: pairs.txt in the dataset folder).
     #[arg(long)]
     pairs: Option<PathBuf>,
+    /// Also embed every image and measure identity retrieval: each image of a person with two
+    /// or more images queries all the others (nDCG@10, recall@1, recall@5).
+    #[arg(long)]
+    retrieval: bool,
     #[command(flatten)]
     models: ModelArgs,
 }
@@ -293,6 +297,9 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         .iter()
         .flat_map(|p| [p.first.path(), p.second.path()])
         .collect();
+    if args.retrieval {
+        images.extend(all_images(&root)?);
+    }
     images.sort();
     images.dedup();
     let progress = ProgressBar::new(images.len() as u64).with_style(
@@ -326,6 +333,9 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     let Some(result) = k_fold_verification(&pairs, &scores) else {
         bail!("{} needs at least two folds", pairs_path.display());
     };
+    if args.retrieval {
+        report_retrieval(embedder.card().name, &vectors)?;
+    }
     println!(
         "{}: LFW {}-fold accuracy {:.2} % ± {:.2}; {} images ({} without a face, {} pairs unscored, counted wrong); {:.1} s, {:.1} ms per image on {} threads",
         embedder.card().name,
@@ -338,6 +348,92 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         seconds,
         1e3 * seconds * rayon::current_num_threads() as f64 / images.len() as f64,
         rayon::current_num_threads()
+    );
+    Ok(())
+}
+
+/// Every `Person/image` path under `root`, sorted.
+fn all_images(root: &Path) -> Result<Vec<String>> {
+    let mut images = Vec::new();
+    for person in std::fs::read_dir(root).with_context(|| root.display().to_string())? {
+        let person = person?;
+        if !person.file_type()?.is_dir() {
+            continue;
+        }
+        for image in std::fs::read_dir(person.path())? {
+            let image = image?;
+            let name = image.file_name().to_string_lossy().into_owned();
+            if name.to_ascii_lowercase().ends_with(".jpg") {
+                images.push(format!("{}/{name}", person.file_name().to_string_lossy()));
+            }
+        }
+    }
+    images.sort();
+    Ok(images)
+}
+
+/// Identity retrieval over every embedded image: the person is the folder name.
+fn report_retrieval(network: &str, vectors: &HashMap<String, Option<Vec<f32>>>) -> Result<()> {
+    use cf_forest::{F32Vectors, VectorStore, exact_search};
+    use cf_metrics::ranking::{hit_at_k, mean, ndcg_at_k};
+
+    let person = |path: &str| path.split('/').next().unwrap_or_default().to_string();
+    let mut images: Vec<&String> = vectors.keys().collect();
+    images.sort();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for image in &images {
+        *counts.entry(person(image)).or_default() += 1;
+    }
+    let indexed: Vec<(&String, &Vec<f32>)> = images
+        .iter()
+        .filter_map(|&name| vectors[name].as_ref().map(|v| (name, v)))
+        .collect();
+    let Some(dim) = indexed.first().map(|(_, v)| v.len()) else {
+        bail!("no image had a face");
+    };
+    let store = F32Vectors::from_rows(
+        dim,
+        indexed.iter().flat_map(|(_, v)| v.iter().copied()).collect(),
+    )?;
+    let labels: Vec<String> = indexed.iter().map(|(name, _)| person(name)).collect();
+    let queries: Vec<&String> = images
+        .iter()
+        .copied()
+        .filter(|name| counts[&person(name)] >= 2)
+        .collect();
+    let outcomes: Vec<(f64, bool, bool)> = queries
+        .par_iter()
+        .map(|name| {
+            let Some(vector) = vectors[*name].as_ref() else {
+                return (0.0, false, false);
+            };
+            let me = person(name);
+            let relevant_total = counts[&me] - 1;
+            let ranked: Vec<bool> = exact_search(&store, vector, 11)
+                .into_iter()
+                .filter(|n| indexed[n.item as usize].0 != *name)
+                .take(10)
+                .map(|n| labels[n.item as usize] == me)
+                .collect();
+            (
+                ndcg_at_k(&ranked, relevant_total, 10).unwrap_or(0.0),
+                hit_at_k(&ranked, 1),
+                hit_at_k(&ranked, 5),
+            )
+        })
+        .collect();
+    let ndcg = mean(outcomes.iter().map(|o| o.0)).unwrap_or(0.0);
+    let r1 = mean(outcomes.iter().map(|o| f64::from(u8::from(o.1)))).unwrap_or(0.0);
+    let r5 = mean(outcomes.iter().map(|o| f64::from(u8::from(o.2)))).unwrap_or(0.0);
+    println!(
+        "{network}: identity retrieval over {} images ({} indexed, {}-d): {} queries (people with >= 2 images); nDCG@10 {:.4}, recall@1 {:.4}, recall@5 {:.4}",
+        images.len(),
+        store.len(),
+        dim,
+        queries.len(),
+        ndcg,
+        r1,
+        r5
     );
     Ok(())
 }
