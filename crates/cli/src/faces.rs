@@ -393,7 +393,10 @@ fn report_retrieval(network: &str, vectors: &HashMap<String, Option<Vec<f32>>>) 
     };
     let store = F32Vectors::from_rows(
         dim,
-        indexed.iter().flat_map(|(_, v)| v.iter().copied()).collect(),
+        indexed
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect(),
     )?;
     let labels: Vec<String> = indexed.iter().map(|(name, _)| person(name)).collect();
     let queries: Vec<&String> = images
