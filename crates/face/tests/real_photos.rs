@@ -131,3 +131,55 @@ fn a_photo_without_a_face_gives_an_empty_list() {
     };
     assert!(pipeline.faces(&empty).unwrap().is_empty());
 }
+
+/// The sdist ships no group photo, so one is made: three portraits side by side.
+#[test]
+fn a_group_photo_gives_one_box_per_face_each_matching_its_portrait() {
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    let card = NetworkCard::MOBILEFACENET_192;
+    let embedder = Embedder::new(card, &fx.read(card.file)).unwrap();
+    let names = ["obama.jpg", "biden.jpg", "obama2.jpg"];
+    let height = 600usize;
+    let portraits: Vec<Photo> = names
+        .iter()
+        .map(|name| {
+            let photo = fx.photo(name);
+            let width = photo.width * height / photo.height;
+            let rgb = cf_align::resize_region_rgb(
+                photo.view(),
+                (0.0, 0.0, photo.width as f32, photo.height as f32),
+                width,
+                height,
+            )
+            .unwrap();
+            Photo { width, height, rgb }
+        })
+        .collect();
+    let width: usize = portraits.iter().map(|p| p.width).sum();
+    let mut rgb = vec![0u8; 3 * width * height];
+    let mut left = 0;
+    for portrait in &portraits {
+        for y in 0..height {
+            let row = &portrait.rgb[3 * y * portrait.width..3 * (y + 1) * portrait.width];
+            let at = 3 * (y * width + left);
+            rgb[at..at + row.len()].copy_from_slice(row);
+        }
+        left += portrait.width;
+    }
+    let group = Photo { width, height, rgb };
+    let mut faces = pipeline.faces(&group).unwrap();
+    assert_eq!(faces.len(), 3, "one box per face");
+    faces.sort_by(|a, b| a.bbox.x1.total_cmp(&b.bbox.x1));
+    for (face, portrait) in faces.iter().zip(&portraits) {
+        let alone = pipeline.faces(portrait).unwrap().remove(0);
+        let similarity: f32 = embedder
+            .embed(&group, face)
+            .unwrap()
+            .iter()
+            .zip(embedder.embed(portrait, &alone).unwrap())
+            .map(|(a, b)| a * b)
+            .sum();
+        assert!(similarity > 0.8, "face at x {}: {similarity}", face.bbox.x1);
+    }
+}
