@@ -263,6 +263,10 @@ pub struct EvalArgs {
     /// or more images queries all the others (nDCG@10, recall@1, recall@5).
     #[arg(long)]
     retrieval: bool,
+    /// Write the embeddings as .npy for `cfaces bench`: every 13th image (in path order) to
+    /// queries.npy, the others to items.npy.
+    #[arg(long)]
+    export: Option<PathBuf>,
     #[command(flatten)]
     models: ModelArgs,
 }
@@ -335,6 +339,9 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     };
     if args.retrieval {
         report_retrieval(embedder.card().name, &vectors)?;
+    }
+    if let Some(dir) = &args.export {
+        export_vectors(dir, &vectors)?;
     }
     println!(
         "{}: LFW {}-fold accuracy {:.2} % ± {:.2}; {} images ({} without a face, {} pairs unscored, counted wrong); {:.1} s, {:.1} ms per image on {} threads",
@@ -438,5 +445,33 @@ fn report_retrieval(network: &str, vectors: &HashMap<String, Option<Vec<f32>>>) 
         r1,
         r5
     );
+    Ok(())
+}
+
+/// Splits the embeddings into items and held-out queries and writes both as .npy.
+fn export_vectors(dir: &Path, vectors: &HashMap<String, Option<Vec<f32>>>) -> Result<()> {
+    use crate::vectors_io::{Matrix, write_npy};
+    let mut names: Vec<&String> = vectors.keys().filter(|n| vectors[*n].is_some()).collect();
+    names.sort();
+    let Some(dim) = names
+        .first()
+        .and_then(|n| vectors[*n].as_ref())
+        .map(Vec::len)
+    else {
+        bail!("no embeddings to export");
+    };
+    let (mut items, mut queries) = (Vec::new(), Vec::new());
+    for (position, name) in names.iter().enumerate() {
+        let target = if position % 13 == 0 {
+            &mut queries
+        } else {
+            &mut items
+        };
+        target.extend_from_slice(vectors[*name].as_ref().expect("filtered above"));
+    }
+    std::fs::create_dir_all(dir)?;
+    write_npy(&dir.join("items.npy"), &Matrix { dim, data: items })?;
+    write_npy(&dir.join("queries.npy"), &Matrix { dim, data: queries })?;
+    eprintln!("wrote {}/items.npy and queries.npy", dir.display());
     Ok(())
 }

@@ -81,31 +81,9 @@ pub fn parse_pairs(text: &str) -> Result<Vec<LfwPair>, PairsError> {
                     });
                 };
                 let fields: Vec<&str> = text.split_whitespace().collect();
-                let pair = match (same, &fields[..]) {
-                    (true, [name, a, b]) => LfwPair {
-                        fold,
-                        first: LfwImage {
-                            name: name.to_string(),
-                            number: number(line, a)?,
-                        },
-                        second: LfwImage {
-                            name: name.to_string(),
-                            number: number(line, b)?,
-                        },
-                        same,
-                    },
-                    (false, [name_a, a, name_b, b]) => LfwPair {
-                        fold,
-                        first: LfwImage {
-                            name: name_a.to_string(),
-                            number: number(line, a)?,
-                        },
-                        second: LfwImage {
-                            name: name_b.to_string(),
-                            number: number(line, b)?,
-                        },
-                        same,
-                    },
+                let (name_a, a, name_b, b) = match (same, &fields[..]) {
+                    (true, [name, a, b]) => (*name, *a, *name, *b),
+                    (false, [name_a, a, name_b, b]) => (*name_a, *a, *name_b, *b),
                     _ => {
                         return Err(PairsError::Line {
                             line,
@@ -117,6 +95,18 @@ pub fn parse_pairs(text: &str) -> Result<Vec<LfwPair>, PairsError> {
                             found: text.to_string(),
                         });
                     }
+                };
+                let pair = LfwPair {
+                    fold,
+                    first: LfwImage {
+                        name: name_a.to_string(),
+                        number: number(line, a)?,
+                    },
+                    second: LfwImage {
+                        name: name_b.to_string(),
+                        number: number(line, b)?,
+                    },
+                    same,
                 };
                 pairs.push(pair);
             }
