@@ -139,7 +139,7 @@ impl Searcher {
         prepared: &S::Query,
         search_k: usize,
     ) {
-        self.seen.clear();
+        // All zero here: the previous query's walk below cleared every word it read.
         self.seen.resize(forest.items().div_ceil(64), 0);
         self.candidates.clear();
         self.heap.clear();
@@ -204,8 +204,8 @@ impl Searcher {
         }
         // Ranking in ascending item order turns random reads of the vectors into a forward
         // sweep that the memory system can stream.
-        for (word_index, &word) in self.seen.iter().enumerate() {
-            let mut bits = word;
+        for (word_index, word) in self.seen.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
             while bits != 0 {
                 let bit = bits.trailing_zeros();
                 self.candidates.push(word_index as u32 * 64 + bit);
