@@ -57,17 +57,28 @@ pub(crate) fn load_onnx(
         .map_err(model_error)
 }
 
-/// Loads a TensorFlow Lite model from bytes (its input shape is fixed in the file).
-pub(crate) fn load_tflite(name: &str, bytes: &[u8]) -> Result<Runnable, FaceError> {
+/// Loads a TensorFlow Lite model from bytes and re-types its input to `input_shape` (a file may
+/// fix a batch size the pipeline does not want: MobileFaceNet's is 2).
+pub(crate) fn load_tflite(
+    name: &str,
+    bytes: &[u8],
+    input_shape: &[usize],
+) -> Result<Runnable, FaceError> {
     use tract_onnx::prelude::*;
-    tract_tflite::tflite()
-        .model_for_read(&mut &bytes[..])
-        .and_then(|m| m.into_optimized())
-        .and_then(|m| m.into_runnable())
-        .map_err(|e| FaceError::Model {
-            model: name.to_string(),
-            reason: format!("{e:#}"),
-        })
+    use tract_onnx::tract_core::ops::source::TypedSource;
+    let load = || -> TractResult<crate::Runnable> {
+        let mut model = tract_tflite::tflite().model_for_read(&mut &bytes[..])?;
+        let fact = f32::fact(input_shape);
+        let source = model.input_outlets()?[0].node;
+        model.node_mut(source).op = Box::new(TypedSource::new(fact.clone()));
+        model.set_input_fact(0, fact)?;
+        model.refresh_output_facts()?;
+        model.into_optimized()?.into_runnable()
+    };
+    load().map_err(|e| FaceError::Model {
+        model: name.to_string(),
+        reason: format!("{e:#}"),
+    })
 }
 
 /// A loaded, optimised tract model.
