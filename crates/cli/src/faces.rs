@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use cf_face::{Embedder, Face, FacePipeline, NetworkCard, Photo, nearest_centre};
+use cf_face::{
+    Attribute, AttributeNet, Embedder, Face, FacePipeline, NetworkCard, Photo, nearest_centre,
+};
 use cf_metrics::lfw::{k_fold_verification, parse_pairs};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -263,6 +265,12 @@ pub struct EvalArgs {
     /// or more images queries all the others (nDCG@10, recall@1, recall@5).
     #[arg(long)]
     retrieval: bool,
+    /// Also estimate every face's age and gender (fr_age, fr_gender) and measure look-alikes for
+    /// people not in the index: each person's first photo queries the index without that person;
+    /// report the share of the top 5 with the same gender and their mean age gap. Implies
+    /// --retrieval's embedding of every image.
+    #[arg(long)]
+    lookalike: bool,
     /// Write the embeddings as .npy for `cfaces bench`: every 13th image (in path order) to
     /// queries.npy, the others to items.npy.
     #[arg(long)]
@@ -301,9 +309,17 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         .iter()
         .flat_map(|p| [p.first.path(), p.second.path()])
         .collect();
-    if args.retrieval {
+    if args.retrieval || args.lookalike {
         images.extend(all_images(&root)?);
     }
+    let attributes = if args.lookalike {
+        Some((
+            AttributeNet::new(Attribute::Age, &args.models.read("fr_age.onnx")?)?,
+            AttributeNet::new(Attribute::Gender, &args.models.read("fr_gender.onnx")?)?,
+        ))
+    } else {
+        None
+    };
     images.sort();
     images.dedup();
     let progress = ProgressBar::new(images.len() as u64).with_style(
@@ -311,17 +327,32 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             .expect("valid template"),
     );
     let started = Instant::now();
-    let vectors: HashMap<String, Option<Vec<f32>>> = images
+    let analysed: Vec<(String, Option<(Vec<f32>, Option<(f32, f32)>)>)> = images
         .par_iter()
         .map(|name| {
-            let vector = read_photo(&root.join(name)).ok().and_then(|photo| {
+            let result = read_photo(&root.join(name)).ok().and_then(|photo| {
                 let faces = pipeline.faces(&photo).ok()?;
                 let face = nearest_centre(&faces, &photo)?;
-                embedder.embed(&photo, face).ok()
+                let vector = embedder.embed(&photo, face).ok()?;
+                let age_gender = attributes.as_ref().and_then(|(age, gender)| {
+                    Some((
+                        age.estimate(&photo, face).ok()?,
+                        gender.estimate(&photo, face).ok()?,
+                    ))
+                });
+                Some((vector, age_gender))
             });
             progress.inc(1);
-            (name.clone(), vector)
+            (name.clone(), result)
         })
+        .collect();
+    let traits: HashMap<String, (f32, f32)> = analysed
+        .iter()
+        .filter_map(|(name, r)| Some((name.clone(), r.as_ref()?.1?)))
+        .collect();
+    let vectors: HashMap<String, Option<Vec<f32>>> = analysed
+        .into_iter()
+        .map(|(name, r)| (name, r.map(|(v, _)| v)))
         .collect();
     progress.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
@@ -339,6 +370,9 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     };
     if args.retrieval {
         report_retrieval(embedder.card().name, &vectors)?;
+    }
+    if args.lookalike {
+        report_lookalike(embedder.card().name, &vectors, &traits)?;
     }
     if let Some(dir) = &args.export {
         export_vectors(dir, &vectors)?;
@@ -473,5 +507,79 @@ fn export_vectors(dir: &Path, vectors: &HashMap<String, Option<Vec<f32>>>) -> Re
     write_npy(&dir.join("items.npy"), &Matrix { dim, data: items })?;
     write_npy(&dir.join("queries.npy"), &Matrix { dim, data: queries })?;
     eprintln!("wrote {}/items.npy and queries.npy", dir.display());
+    Ok(())
+}
+
+/// Look-alikes for people outside the index: each person's first embedded photo queries all the
+/// other people's photos; the top 5 are judged by the age and gender networks.
+fn report_lookalike(
+    network: &str,
+    vectors: &HashMap<String, Option<Vec<f32>>>,
+    traits: &HashMap<String, (f32, f32)>,
+) -> Result<()> {
+    use cf_forest::{F32Vectors, exact_search};
+
+    const TOP: usize = 5;
+    let person = |path: &str| path.split('/').next().unwrap_or_default().to_string();
+    let mut indexed: Vec<(&String, &Vec<f32>)> = vectors
+        .iter()
+        .filter_map(|(name, v)| Some((name, v.as_ref()?)))
+        .filter(|(name, _)| traits.contains_key(*name))
+        .collect();
+    indexed.sort_by(|a, b| a.0.cmp(b.0));
+    let Some(dim) = indexed.first().map(|(_, v)| v.len()) else {
+        bail!("no image had a face");
+    };
+    let store = F32Vectors::from_rows(
+        dim,
+        indexed
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect(),
+    )?;
+    let mut people_images: HashMap<String, usize> = HashMap::new();
+    let mut queries: Vec<usize> = Vec::new();
+    for (position, (name, _)) in indexed.iter().enumerate() {
+        let count = people_images.entry(person(name)).or_default();
+        if *count == 0 {
+            queries.push(position);
+        }
+        *count += 1;
+    }
+    let outcomes: Vec<(f64, f64)> = queries
+        .par_iter()
+        .map(|&position| {
+            let (name, vector) = indexed[position];
+            let me = person(name);
+            let (age, gender) = traits[name];
+            let found: Vec<(f32, f32)> = exact_search(&store, vector, TOP + people_images[&me])
+                .into_iter()
+                .map(|n| indexed[n.item as usize].0)
+                .filter(|other| person(other) != me)
+                .take(TOP)
+                .map(|other| traits[other])
+                .collect();
+            let same_gender = found
+                .iter()
+                .filter(|(_, g)| (*g > 0.5) == (gender > 0.5))
+                .count() as f64
+                / found.len().max(1) as f64;
+            let age_gap = found
+                .iter()
+                .map(|(a, _)| f64::from((a - age).abs()))
+                .sum::<f64>()
+                / found.len().max(1) as f64;
+            (same_gender, age_gap)
+        })
+        .collect();
+    let n = outcomes.len().max(1) as f64;
+    let agreement = outcomes.iter().map(|o| o.0).sum::<f64>() / n;
+    let gap = outcomes.iter().map(|o| o.1).sum::<f64>() / n;
+    println!(
+        "{network}: look-alikes for {} people left out of the index: same gender in the top {TOP} {:.4}, mean age gap {:.1} years",
+        outcomes.len(),
+        agreement,
+        gap
+    );
     Ok(())
 }

@@ -5,12 +5,14 @@
 //!
 //! No file I/O: the caller hands over photo bytes and model bytes. Models run with tract.
 
+mod attributes;
 mod detect;
 mod embed;
 mod landmarks;
 mod photo;
 mod pipeline;
 
+pub use attributes::{Attribute, AttributeNet};
 pub use detect::{Detector, FaceBox};
 pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;

@@ -183,3 +183,24 @@ fn a_group_photo_gives_one_box_per_face_each_matching_its_portrait() {
         assert!(similarity > 0.8, "face at x {}: {similarity}", face.bbox.x1);
     }
 }
+
+#[test]
+fn age_and_gender_estimates_are_plausible() {
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    let age = cf_face::AttributeNet::new(cf_face::Attribute::Age, &fx.read("fr_age.onnx")).unwrap();
+    let gender =
+        cf_face::AttributeNet::new(cf_face::Attribute::Gender, &fx.read("fr_gender.onnx")).unwrap();
+    for name in ["obama.jpg", "biden.jpg"] {
+        let photo = fx.photo(name);
+        let face = pipeline.faces(&photo).unwrap().remove(0);
+        let years = age.estimate(&photo, &face).unwrap();
+        let male = gender.estimate(&photo, &face).unwrap();
+        eprintln!("{name}: age {years:.1}, gender {male:.3}");
+        assert!((30.0..85.0).contains(&years), "{name}: age {years}");
+        assert!(
+            male > 0.5,
+            "{name}: gender score {male} should read as male"
+        );
+    }
+}
