@@ -327,7 +327,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             .expect("valid template"),
     );
     let started = Instant::now();
-    let analysed: Vec<(String, Option<(Vec<f32>, Option<(f32, f32)>)>)> = images
+    let analysed: Vec<(String, Option<Analysed>)> = images
         .par_iter()
         .map(|name| {
             let result = read_photo(&root.join(name)).ok().and_then(|photo| {
@@ -340,7 +340,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
                         gender.estimate(&photo, face).ok()?,
                     ))
                 });
-                Some((vector, age_gender))
+                Some(Analysed { vector, age_gender })
             });
             progress.inc(1);
             (name.clone(), result)
@@ -348,11 +348,11 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         .collect();
     let traits: HashMap<String, (f32, f32)> = analysed
         .iter()
-        .filter_map(|(name, r)| Some((name.clone(), r.as_ref()?.1?)))
+        .filter_map(|(name, r)| Some((name.clone(), r.as_ref()?.age_gender?)))
         .collect();
     let vectors: HashMap<String, Option<Vec<f32>>> = analysed
         .into_iter()
-        .map(|(name, r)| (name, r.map(|(v, _)| v)))
+        .map(|(name, r)| (name, r.map(|a| a.vector)))
         .collect();
     progress.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
@@ -391,6 +391,13 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         rayon::current_num_threads()
     );
     Ok(())
+}
+
+/// What `eval` learns from one image's central face.
+struct Analysed {
+    vector: Vec<f32>,
+    /// Estimated age and gender score, with --lookalike.
+    age_gender: Option<(f32, f32)>,
 }
 
 /// Every `Person/image` path under `root`, sorted.
