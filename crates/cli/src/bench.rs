@@ -118,6 +118,7 @@ struct Row {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
+    ensure!(args.k >= 1, "--k must be at least 1");
     let (items, queries) = load_data(&args)?;
     ensure!(
         items.dim == queries.dim,

@@ -93,8 +93,10 @@ fn enlarged_region(photo: &Photo, face: &Face) -> Result<(f32, f32, f32, f32), F
     let scale = ENLARGE.min((pw - 1.0) / w).min((ph - 1.0) / h);
     let (nw, nh) = (w * scale, h * scale);
     let (cx, cy) = b.centre();
-    let x = (cx - nw / 2.0).clamp(0.0, pw - 1.0 - nw);
-    let y = (cy - nh / 2.0).clamp(0.0, ph - 1.0 - nh);
+    // `max(0.0)`: when the scale was capped by the photo, rounding can leave the upper bound a
+    // hair below zero.
+    let x = (cx - nw / 2.0).clamp(0.0, (pw - 1.0 - nw).max(0.0));
+    let y = (cy - nh / 2.0).clamp(0.0, (ph - 1.0 - nh).max(0.0));
     Ok((x, y, nw, nh))
 }
 
@@ -117,6 +119,51 @@ fn merge_stages(values: &[f32], range: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FaceBox;
+
+    fn face(x1: f32, y1: f32, x2: f32, y2: f32) -> Face {
+        Face {
+            bbox: FaceBox {
+                x1,
+                y1,
+                x2,
+                y2,
+                score: 1.0,
+            },
+            landmarks: Vec::new(),
+            five: [cf_align::Point::default(); 5],
+        }
+    }
+
+    #[test]
+    fn the_enlarged_region_stays_inside_the_photo_whatever_the_box() {
+        let photo = Photo {
+            width: 250,
+            height: 250,
+            rgb: vec![0; 3 * 250 * 250],
+        };
+        let boxes = [
+            face(100.0, 100.0, 150.0, 150.0),
+            face(0.0, 0.0, 249.0, 249.0),
+            face(-20.0, 30.0, 240.3, 251.7),
+            face(3.3, 7.7, 248.9, 249.99),
+            face(200.0, 200.0, 260.0, 270.0),
+        ];
+        for f in &boxes {
+            let (x, y, w, h) = enlarged_region(&photo, f).unwrap();
+            assert!(x >= 0.0 && y >= 0.0 && w > 0.0 && h > 0.0, "{:?}", f.bbox);
+            assert!(
+                x + w <= 249.0 + 1e-3 && y + h <= 249.0 + 1e-3,
+                "{:?}",
+                f.bbox
+            );
+        }
+        // A centred small face is enlarged 1.4 times about its centre.
+        let (x, y, w, h) = enlarged_region(&photo, &boxes[0]).unwrap();
+        assert!((w - 70.0).abs() < 1e-3 && (h - 70.0).abs() < 1e-3);
+        assert!((x - 90.0).abs() < 1e-3 && (y - 90.0).abs() < 1e-3);
+        assert!(enlarged_region(&photo, &face(10.0, 10.0, 10.0, 20.0)).is_err());
+    }
 
     #[test]
     fn stages_merge_as_ssr_net_defines() {
