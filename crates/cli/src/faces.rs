@@ -420,37 +420,44 @@ fn all_images(root: &Path) -> Result<Vec<String>> {
     Ok(images)
 }
 
+/// The person of an LFW image path: its folder.
+fn person_of(path: &str) -> String {
+    path.split('/').next().unwrap_or_default().to_string()
+}
+
+/// The embeddings of `indexed`, in order, as an exact-search store.
+fn store_of(indexed: &[(&String, &Vec<f32>)]) -> Result<cf_forest::F32Vectors> {
+    let Some(dim) = indexed.first().map(|(_, v)| v.len()) else {
+        bail!("no image had a face");
+    };
+    let rows = indexed
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .collect();
+    Ok(cf_forest::F32Vectors::from_rows(dim, rows)?)
+}
+
 /// Identity retrieval over every embedded image: the person is the folder name.
 fn report_retrieval(network: &str, vectors: &HashMap<String, Option<Vec<f32>>>) -> Result<()> {
-    use cf_forest::{F32Vectors, VectorStore, exact_search};
+    use cf_forest::{VectorStore, exact_search};
     use cf_metrics::ranking::{hit_at_k, mean, ndcg_at_k};
 
-    let person = |path: &str| path.split('/').next().unwrap_or_default().to_string();
     let mut images: Vec<&String> = vectors.keys().collect();
     images.sort();
     let mut counts: HashMap<String, usize> = HashMap::new();
     for image in &images {
-        *counts.entry(person(image)).or_default() += 1;
+        *counts.entry(person_of(image)).or_default() += 1;
     }
     let indexed: Vec<(&String, &Vec<f32>)> = images
         .iter()
         .filter_map(|&name| vectors[name].as_ref().map(|v| (name, v)))
         .collect();
-    let Some(dim) = indexed.first().map(|(_, v)| v.len()) else {
-        bail!("no image had a face");
-    };
-    let store = F32Vectors::from_rows(
-        dim,
-        indexed
-            .iter()
-            .flat_map(|(_, v)| v.iter().copied())
-            .collect(),
-    )?;
-    let labels: Vec<String> = indexed.iter().map(|(name, _)| person(name)).collect();
+    let store = store_of(&indexed)?;
+    let labels: Vec<String> = indexed.iter().map(|(name, _)| person_of(name)).collect();
     let queries: Vec<&String> = images
         .iter()
         .copied()
-        .filter(|name| counts[&person(name)] >= 2)
+        .filter(|name| counts[&person_of(name)] >= 2)
         .collect();
     let outcomes: Vec<(f64, bool, bool)> = queries
         .par_iter()
@@ -458,7 +465,7 @@ fn report_retrieval(network: &str, vectors: &HashMap<String, Option<Vec<f32>>>) 
             let Some(vector) = vectors[*name].as_ref() else {
                 return (0.0, false, false);
             };
-            let me = person(name);
+            let me = person_of(name);
             let relevant_total = counts[&me] - 1;
             let ranked: Vec<bool> = exact_search(&store, vector, 11)
                 .into_iter()
@@ -480,7 +487,7 @@ fn report_retrieval(network: &str, vectors: &HashMap<String, Option<Vec<f32>>>) 
         "{network}: identity retrieval over {} images ({} indexed, {}-d): {} queries (people with >= 2 images); nDCG@10 {:.4}, recall@1 {:.4}, recall@5 {:.4}",
         images.len(),
         store.len(),
-        dim,
+        store.dim(),
         queries.len(),
         ndcg,
         r1,
@@ -524,30 +531,20 @@ fn report_lookalike(
     vectors: &HashMap<String, Option<Vec<f32>>>,
     traits: &HashMap<String, (f32, f32)>,
 ) -> Result<()> {
-    use cf_forest::{F32Vectors, exact_search};
+    use cf_forest::exact_search;
 
     const TOP: usize = 5;
-    let person = |path: &str| path.split('/').next().unwrap_or_default().to_string();
     let mut indexed: Vec<(&String, &Vec<f32>)> = vectors
         .iter()
         .filter_map(|(name, v)| Some((name, v.as_ref()?)))
         .filter(|(name, _)| traits.contains_key(*name))
         .collect();
     indexed.sort_by(|a, b| a.0.cmp(b.0));
-    let Some(dim) = indexed.first().map(|(_, v)| v.len()) else {
-        bail!("no image had a face");
-    };
-    let store = F32Vectors::from_rows(
-        dim,
-        indexed
-            .iter()
-            .flat_map(|(_, v)| v.iter().copied())
-            .collect(),
-    )?;
+    let store = store_of(&indexed)?;
     let mut people_images: HashMap<String, usize> = HashMap::new();
     let mut queries: Vec<usize> = Vec::new();
     for (position, (name, _)) in indexed.iter().enumerate() {
-        let count = people_images.entry(person(name)).or_default();
+        let count = people_images.entry(person_of(name)).or_default();
         if *count == 0 {
             queries.push(position);
         }
@@ -557,12 +554,12 @@ fn report_lookalike(
         .par_iter()
         .map(|&position| {
             let (name, vector) = indexed[position];
-            let me = person(name);
+            let me = person_of(name);
             let (age, gender) = traits[name];
             let found: Vec<(f32, f32)> = exact_search(&store, vector, TOP + people_images[&me])
                 .into_iter()
                 .map(|n| indexed[n.item as usize].0)
-                .filter(|other| person(other) != me)
+                .filter(|other| person_of(other) != me)
                 .take(TOP)
                 .map(|other| traits[other])
                 .collect();
