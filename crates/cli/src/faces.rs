@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use cf_face::{
-    Attribute, AttributeNet, Embedder, Face, FacePipeline, NetworkCard, Photo, nearest_centre,
+    Attribute, AttributeNet, Face, FaceError, FacePipeline, LookWeights, Network, NetworkSpec,
+    Photo, look_vector, nearest_centre,
 };
 use cf_metrics::lfw::{k_fold_verification, parse_pairs};
 use clap::Args;
@@ -20,8 +21,9 @@ pub struct ModelArgs {
     /// Folder with the fetched models (scripts/fetch-models.sh).
     #[arg(long, default_value = "models")]
     models: PathBuf,
-    /// Embedding network.
-    #[arg(long, default_value = NetworkCard::MOBILEFACENET_192.name)]
+    /// Embedding network: mobilefacenet192 (identity, default), look (identity + gender + age)
+    /// or faceplugin512 (identity).
+    #[arg(long, default_value = NetworkSpec::IDENTITY.name)]
     network: String,
 }
 
@@ -43,16 +45,36 @@ impl ModelArgs {
         )?)
     }
 
-    fn embedder(&self) -> Result<Embedder> {
-        let Some(card) = NetworkCard::named(&self.network) else {
-            let known: Vec<&str> = NetworkCard::ALL.iter().map(|c| c.name).collect();
-            bail!(
+    fn spec(&self) -> Result<NetworkSpec> {
+        NetworkSpec::named(&self.network).with_context(|| {
+            format!(
                 "unknown network {:?}; known: {}",
                 self.network,
-                known.join(", ")
-            );
-        };
-        Ok(Embedder::new(card, &self.read(card.file)?)?)
+                NetworkSpec::names().join(", ")
+            )
+        })
+    }
+
+    fn network(&self) -> Result<Network> {
+        let spec = self.spec()?;
+        Ok(Network::load(spec, |file| {
+            self.read(file).map_err(|e| FaceError::Model {
+                model: file.into(),
+                reason: format!("{e:#}"),
+            })
+        })?)
+    }
+
+    /// Bytes of the models `network` loads, detector and landmarks excluded.
+    fn network_bytes(&self) -> Result<u64> {
+        let mut total = 0;
+        for file in self.spec()?.files {
+            let path = self.models.join(file);
+            total += std::fs::metadata(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?
+                .len();
+        }
+        Ok(total)
     }
 }
 
@@ -164,7 +186,7 @@ struct EmbeddedFace {
 /// Prints every face's embedding as JSON, and the time of each stage on stderr.
 pub fn embed(args: EmbedArgs) -> Result<()> {
     let pipeline = args.models.pipeline()?;
-    let embedder = args.models.embedder()?;
+    let network = args.models.network()?;
     let bytes = std::fs::read(&args.image)
         .with_context(|| format!("cannot read {}", args.image.display()))?;
     let stages = ["decode", "detect", "landmarks", "align", "embed"];
@@ -187,7 +209,7 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
         lap(2, &mut times);
         let crops: Vec<Vec<u8>> = faces
             .iter()
-            .map(|f| embedder.aligned_crop(&photo, f))
+            .map(|f| network.aligned_crop(&photo, f))
             .collect::<Result<_, _>>()?;
         lap(3, &mut times);
         faces_out = faces
@@ -196,7 +218,7 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
             .map(|(f, crop)| {
                 Ok(EmbeddedFace {
                     bbox: [f.bbox.x1, f.bbox.y1, f.bbox.x2, f.bbox.y2],
-                    vector: embedder.embed_crop(crop)?,
+                    vector: network.embed_aligned(&photo, f, crop)?,
                 })
             })
             .collect::<Result<_>>()?;
@@ -215,7 +237,7 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
     eprintln!(
         "{} face(s), {}; median of {} run(s): {}",
         faces_out.len(),
-        embedder.card().name,
+        network.name(),
         args.repeat.max(1),
         summary.join(", ")
     );
@@ -232,7 +254,7 @@ pub struct CompareArgs {
 
 pub fn compare(args: CompareArgs) -> Result<()> {
     let pipeline = args.models.pipeline()?;
-    let embedder = args.models.embedder()?;
+    let network = args.models.network()?;
     let mut vectors = Vec::new();
     for path in [&args.first, &args.second] {
         let photo = read_photo(path)?;
@@ -243,13 +265,10 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         else {
             bail!("no face found in {}", path.display());
         };
-        vectors.push(embedder.embed(&photo, face)?);
+        vectors.push(network.embed(&photo, face)?);
     }
     let similarity: f32 = vectors[0].iter().zip(&vectors[1]).map(|(a, b)| a * b).sum();
-    println!(
-        "cosine similarity {similarity:.4} ({})",
-        embedder.card().name
-    );
+    println!("cosine similarity {similarity:.4} ({})", network.name());
     Ok(())
 }
 
@@ -275,6 +294,11 @@ pub struct EvalArgs {
     /// queries.npy, the others to items.npy.
     #[arg(long)]
     export: Option<PathBuf>,
+    /// Also evaluate the identity network blended with gender and age as the look network does,
+    /// with these shares `identity,gender,age` (repeatable; implies --lookalike). `look` is
+    /// mobilefacenet192 with --blend 0.5,0.3,0.2.
+    #[arg(long, value_parser = parse_weights)]
+    blend: Vec<LookWeights>,
     #[command(flatten)]
     models: ModelArgs,
 }
@@ -303,16 +327,23 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         .with_context(|| format!("cannot read {}", pairs_path.display()))?;
     let pairs = parse_pairs(&text).with_context(|| pairs_path.display().to_string())?;
     let pipeline = args.models.pipeline()?;
-    let embedder = args.models.embedder()?;
+    let network = args.models.network()?;
+    let lookalike = args.lookalike || !args.blend.is_empty();
+    if !args.blend.is_empty() && !matches!(network, Network::Identity(_)) {
+        bail!(
+            "--blend mixes gender and age into an identity network; {} is not one",
+            network.name()
+        );
+    }
 
     let mut images: Vec<String> = pairs
         .iter()
         .flat_map(|p| [p.first.path(), p.second.path()])
         .collect();
-    if args.retrieval || args.lookalike {
+    if args.retrieval || lookalike {
         images.extend(all_images(&root)?);
     }
-    let attributes = if args.lookalike {
+    let attributes = if lookalike {
         Some((
             AttributeNet::new(Attribute::Age, &args.models.read("fr_age.onnx")?)?,
             AttributeNet::new(Attribute::Gender, &args.models.read("fr_gender.onnx")?)?,
@@ -333,7 +364,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             let result = read_photo(&root.join(name)).ok().and_then(|photo| {
                 let faces = pipeline.faces(&photo).ok()?;
                 let face = nearest_centre(&faces, &photo)?;
-                let vector = embedder.embed(&photo, face).ok()?;
+                let vector = network.embed(&photo, face).ok()?;
                 let age_gender = attributes.as_ref().and_then(|(age, gender)| {
                     Some((
                         age.estimate(&photo, face).ok()?,
@@ -346,6 +377,8 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             (name.clone(), result)
         })
         .collect();
+    progress.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
     let traits: HashMap<String, (f32, f32)> = analysed
         .iter()
         .filter_map(|(name, r)| Some((name.clone(), r.as_ref()?.age_gender?)))
@@ -354,43 +387,94 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         .into_iter()
         .map(|(name, r)| (name, r.map(|a| a.vector)))
         .collect();
-    progress.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    let missed = vectors.values().filter(|v| v.is_none()).count();
-    let scores: Vec<Option<f32>> = pairs
-        .iter()
-        .map(|p| {
-            let a = vectors.get(&p.first.path())?.as_ref()?;
-            let b = vectors.get(&p.second.path())?.as_ref()?;
-            Some(a.iter().zip(b).map(|(x, y)| x * y).sum())
-        })
-        .collect();
-    let Some(result) = k_fold_verification(&pairs, &scores) else {
-        bail!("{} needs at least two folds", pairs_path.display());
-    };
-    if args.retrieval {
-        report_retrieval(embedder.card().name, &vectors)?;
-    }
-    if args.lookalike {
-        report_lookalike(embedder.card().name, &vectors, &traits)?;
-    }
+    println!(
+        "{}: {} images in {:.1} s, {:.1} ms per image (detect, landmarks, embed{}) on {} threads; models {:.2} MB besides detector and landmarks",
+        network.name(),
+        images.len(),
+        seconds,
+        1e3 * seconds * rayon::current_num_threads() as f64 / images.len() as f64,
+        if lookalike { ", age, gender" } else { "" },
+        rayon::current_num_threads(),
+        args.models.network_bytes()? as f64 / 1e6
+    );
     if let Some(dir) = &args.export {
         export_vectors(dir, &vectors)?;
     }
-    println!(
-        "{}: LFW {}-fold accuracy {:.2} % ± {:.2}; {} images ({} without a face, {} pairs unscored, counted wrong); {:.1} s, {:.1} ms per image on {} threads",
-        embedder.card().name,
-        result.fold_accuracies.len(),
-        100.0 * result.mean,
-        100.0 * result.std,
-        images.len(),
-        missed,
-        result.unscored,
-        seconds,
-        1e3 * seconds * rayon::current_num_threads() as f64 / images.len() as f64,
-        rayon::current_num_threads()
-    );
+
+    let mut variants = vec![(network.name().to_string(), vectors)];
+    for weights in &args.blend {
+        let identity = &variants[0].1;
+        let blended = identity
+            .iter()
+            .map(|(name, v)| {
+                let look = v.as_ref().zip(traits.get(name)).map(|(v, (age, gender))| {
+                    look_vector(v, *age, *gender, weights)
+                });
+                (name.clone(), look)
+            })
+            .collect();
+        variants.push((
+            format!(
+                "{} blended identity {:.2} / gender {:.2} / age {:.2}",
+                network.name(),
+                weights.identity,
+                weights.gender,
+                weights.age
+            ),
+            blended,
+        ));
+    }
+    for (name, vectors) in &variants {
+        let dim = vectors.values().flatten().next().map_or(0, Vec::len);
+        let missed = vectors.values().filter(|v| v.is_none()).count();
+        let scores: Vec<Option<f32>> = pairs
+            .iter()
+            .map(|p| {
+                let a = vectors.get(&p.first.path())?.as_ref()?;
+                let b = vectors.get(&p.second.path())?.as_ref()?;
+                Some(a.iter().zip(b).map(|(x, y)| x * y).sum())
+            })
+            .collect();
+        let Some(result) = k_fold_verification(&pairs, &scores) else {
+            bail!("{} needs at least two folds", pairs_path.display());
+        };
+        println!(
+            "{name} ({dim}-d): LFW {}-fold accuracy {:.2} % ± {:.2}; {} images without a face, {} pairs unscored (counted wrong)",
+            result.fold_accuracies.len(),
+            100.0 * result.mean,
+            100.0 * result.std,
+            missed,
+            result.unscored,
+        );
+        if args.retrieval {
+            report_retrieval(name, vectors)?;
+        }
+        if lookalike {
+            report_lookalike(name, vectors, &traits)?;
+        }
+    }
     Ok(())
+}
+
+/// Parses `--blend identity,gender,age`.
+fn parse_weights(text: &str) -> Result<LookWeights, String> {
+    let parts: Vec<f32> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f32>().map_err(|e| format!("{p:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let [identity, gender, age] = parts[..] else {
+        return Err(format!(
+            "expected three weights identity,gender,age; got {}",
+            parts.len()
+        ));
+    };
+    LookWeights {
+        identity,
+        gender,
+        age,
+    }
+    .normalised()
+    .ok_or_else(|| "weights must be non-negative and not all zero".to_string())
 }
 
 /// What `eval` learns from one image's central face.

@@ -9,6 +9,8 @@ mod attributes;
 mod detect;
 mod embed;
 mod landmarks;
+mod look;
+mod network;
 mod photo;
 mod pipeline;
 
@@ -16,6 +18,8 @@ pub use attributes::{Attribute, AttributeNet};
 pub use detect::{Detector, FaceBox};
 pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;
+pub use look::{LOOK_DIMENSION, LookNet, LookWeights, look_vector};
+pub use network::{Network, NetworkSpec};
 pub use photo::{MAX_SIDE, Photo};
 pub use pipeline::{Face, FacePipeline, nearest_centre};
 
