@@ -59,7 +59,8 @@ if [ "$mode" = test ]; then
   "$CF_ROOT/scripts/fetch-test-photos.sh" >/dev/null
 fi
 
-if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then
-  step "apt-get install chromium"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+if [ "$mode" = test ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  # chromedriver drives chromium for the wasm-bindgen tests (the face pipeline in the browser).
+  step "apt-get install chromium chromium-driver"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi

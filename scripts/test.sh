@@ -17,8 +17,21 @@ step "clippy (the app, wasm32)"
 cargo clippy --profile release-wasm -p celebrityfaces --target wasm32-unknown-unknown -- -D warnings
 step "cargo test"
 # The face tests run the real models on real photos; here their absence is a failure.
-CF_MODELS="$CF_ROOT/models" CF_TEST_PHOTOS="$("$CF_ROOT/scripts/fetch-test-photos.sh")" \
-  CF_REQUIRE_MODELS=1 cargo test --release --workspace
+export CF_MODELS="$CF_ROOT/models"
+CF_TEST_PHOTOS="$("$CF_ROOT/scripts/fetch-test-photos.sh")"
+export CF_TEST_PHOTOS
+CF_REQUIRE_MODELS=1 cargo test --release --workspace
+step "the face pipeline in the browser equals native (wasm-bindgen-test, headless chromium)"
+# Native vectors and stage times first; the wasm test compiles them in and prints its own times.
+export CF_PARITY="$CF_CACHE/parity"
+mkdir -p "$CF_PARITY"
+for network in mobilefacenet192 look faceplugin512; do
+  printf 'native ' >&2
+  "$CARGO_TARGET_DIR/release/cfaces" embed --network "$network" --repeat 5 \
+    "$CF_TEST_PHOTOS/obama.jpg" >"$CF_PARITY/$network.json"
+done
+(cd crates/face && CHROMEDRIVER=/usr/bin/chromedriver cargo test --release \
+  --target wasm32-unknown-unknown --test wasm_parity -- --nocapture)
 step "the committed index verifies"
 "$CARGO_TARGET_DIR/release/cfaces" verify index-shards
 step "build the page"

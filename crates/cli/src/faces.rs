@@ -407,9 +407,10 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         let blended = identity
             .iter()
             .map(|(name, v)| {
-                let look = v.as_ref().zip(traits.get(name)).map(|(v, (age, gender))| {
-                    look_vector(v, *age, *gender, weights)
-                });
+                let look = v
+                    .as_ref()
+                    .zip(traits.get(name))
+                    .map(|(v, (age, gender))| look_vector(v, *age, *gender, weights));
                 (name.clone(), look)
             })
             .collect();

@@ -46,7 +46,8 @@ impl LookWeights {
     pub fn normalised(self) -> Option<LookWeights> {
         let parts = [self.identity, self.gender, self.age];
         let total: f32 = parts.iter().sum();
-        if parts.iter().any(|w| !(*w >= 0.0)) || !(total > 0.0) {
+        let valid = |w: f32| w.is_finite() && w >= 0.0;
+        if !parts.iter().all(|w| valid(*w)) || !valid(total) || total == 0.0 {
             return None;
         }
         Some(LookWeights {
@@ -198,7 +199,10 @@ mod tests {
     fn look_cosine_is_the_weighted_mean_of_the_three_similarities() {
         let w = LookWeights::DEFAULT.normalised().unwrap();
         let (a, b) = (unit(1, 192), unit(7, 192));
-        let (va, vb) = (look_vector(&a, 30.0, 0.9, &w), look_vector(&b, 40.0, 0.2, &w));
+        let (va, vb) = (
+            look_vector(&a, 30.0, 0.9, &w),
+            look_vector(&b, 40.0, 0.2, &w),
+        );
         assert_eq!(va.len(), LOOK_DIMENSION);
         assert!((dot(&va, &va) - 1.0).abs() < 1e-5);
         let gender = (std::f32::consts::FRAC_PI_2 * 0.7).cos();

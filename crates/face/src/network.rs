@@ -35,11 +35,7 @@ impl NetworkSpec {
         name: "look",
         description: "Overall look: identity 50 %, gender 30 %, age 20 % (MobileFaceNet + SSR-Net)",
         dimension: look::LOOK_DIMENSION,
-        files: &[
-            LookNet::IDENTITY.file,
-            "fr_age.onnx",
-            "fr_gender.onnx",
-        ],
+        files: &[LookNet::IDENTITY.file, "fr_age.onnx", "fr_gender.onnx"],
     };
 
     /// Every network this build knows; the first is the default.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use cf_face::{Embedder, FaceBox, FacePipeline, NetworkCard, Photo};
+use cf_face::{Embedder, FaceBox, FacePipeline, Network, NetworkCard, NetworkSpec, Photo};
 
 struct Fixture {
     models: PathBuf,
@@ -53,8 +53,8 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 fn one_face_each_and_the_same_person_is_closer_for_every_network() {
     let Some(fx) = fixture() else { return };
     let pipeline = fx.pipeline();
-    for card in NetworkCard::ALL {
-        let embedder = Embedder::new(card, &fx.read(card.file)).unwrap();
+    for spec in NetworkSpec::ALL {
+        let network = Network::load(spec, |file| Ok(fx.read(file))).unwrap();
         let mut vectors = Vec::new();
         for name in ["obama.jpg", "obama2.jpg", "biden.jpg"] {
             let photo = fx.photo(name);
@@ -66,15 +66,24 @@ fn one_face_each_and_the_same_person_is_closer_for_every_network() {
             for p in &face.five {
                 assert!(p.x > face.bbox.x1 && p.x < face.bbox.x2, "{name}: {p:?}");
             }
-            let vector = embedder.embed(&photo, face).unwrap();
-            assert_eq!(vector.len(), card.dimension);
+            let vector = network.embed(&photo, face).unwrap();
+            assert_eq!(vector.len(), spec.dimension);
             assert!((cosine(&vector, &vector) - 1.0).abs() < 1e-4, "unit length");
             vectors.push(vector);
         }
         let same = cosine(&vectors[0], &vectors[1]);
         let different = cosine(&vectors[0], &vectors[2]);
-        assert!(same > 0.5, "{}: Obama vs Obama {same}", card.name);
-        assert!(different < 0.3, "{}: Obama vs Biden {different}", card.name);
+        assert!(same > 0.5, "{}: Obama vs Obama {same}", spec.name);
+        if spec == NetworkSpec::LOOK {
+            // Two men in their forties or fifties look alike beyond identity, but less so than
+            // the same man twice.
+            assert!(
+                (0.3..same - 0.2).contains(&different),
+                "look: Obama vs Obama {same}, vs Biden {different}"
+            );
+        } else {
+            assert!(different < 0.3, "{}: Obama vs Biden {different}", spec.name);
+        }
     }
 }
 

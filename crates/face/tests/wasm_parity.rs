@@ -1,0 +1,129 @@
+//! The browser path proven: in headless Chromium (wasm-bindgen-test), decode, detect, landmarks,
+//! alignment and embedding of a real photo give the vectors the native pipeline gives, within
+//! 1e-4 cosine, for every network; the time of each stage is printed beside native's by
+//! scripts/test.sh (a figure to read, not a timed assertion).
+//!
+//! A browser test has no file system, so the models, the photo and the native vectors are
+//! compiled in: scripts/test.sh fetches the models (CF_MODELS), the photos (CF_TEST_PHOTOS) and
+//! writes `cfaces embed` output per network into CF_PARITY before building this test.
+#![cfg(target_arch = "wasm32")]
+
+use cf_face::{Face, FaceError, FacePipeline, Network, NetworkSpec, Photo};
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const PHOTO: &[u8] = include_bytes!(concat!(env!("CF_TEST_PHOTOS"), "/obama.jpg"));
+
+fn model(file: &str) -> Result<Vec<u8>, FaceError> {
+    let bytes: &[u8] = match file {
+        "fr_detect.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_detect.onnx")),
+        "fr_landmark.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_landmark.onnx")),
+        "fr_feature.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_feature.onnx")),
+        "fr_age.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_age.onnx")),
+        "fr_gender.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_gender.onnx")),
+        "mobilefacenet.tflite" => {
+            include_bytes!(concat!(env!("CF_MODELS"), "/mobilefacenet.tflite"))
+        }
+        other => {
+            return Err(FaceError::Model {
+                model: other.into(),
+                reason: "not compiled into this test".into(),
+            });
+        }
+    };
+    Ok(bytes.to_vec())
+}
+
+fn native_vectors(network: &str) -> Vec<Vec<f32>> {
+    let json = match network {
+        "mobilefacenet192" => include_str!(concat!(env!("CF_PARITY"), "/mobilefacenet192.json")),
+        "look" => include_str!(concat!(env!("CF_PARITY"), "/look.json")),
+        "faceplugin512" => include_str!(concat!(env!("CF_PARITY"), "/faceplugin512.json")),
+        other => panic!("no native vectors for {other}"),
+    };
+    let faces: Vec<serde_json::Value> = serde_json::from_str(json).expect("cfaces embed JSON");
+    faces
+        .iter()
+        .map(|f| serde_json::from_value(f["vector"].clone()).expect("a vector"))
+        .collect()
+}
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .expect("performance.now in a browser test")
+        .now()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+#[wasm_bindgen_test]
+fn browser_vectors_equal_native_vectors_for_every_network() {
+    let pipeline = FacePipeline::new(
+        &model("fr_detect.onnx").unwrap(),
+        &model("fr_landmark.onnx").unwrap(),
+    )
+    .unwrap();
+    for spec in NetworkSpec::ALL {
+        let network = Network::load(spec, model).unwrap();
+        let expected = native_vectors(spec.name);
+        const RUNS: usize = 5;
+        let mut times = vec![Vec::new(); 5];
+        let mut vectors = Vec::new();
+        for _ in 0..RUNS {
+            let mut clock = now();
+            let mut lap = |stage: usize| {
+                let t = now();
+                times[stage].push(t - clock);
+                clock = t;
+            };
+            let photo = Photo::decode(PHOTO).unwrap();
+            lap(0);
+            let boxes = pipeline.boxes(&photo).unwrap();
+            lap(1);
+            let faces: Vec<Face> = boxes
+                .into_iter()
+                .map(|b| pipeline.face_in_box(&photo, b).unwrap())
+                .collect();
+            lap(2);
+            let crops: Vec<Vec<u8>> = faces
+                .iter()
+                .map(|f| network.aligned_crop(&photo, f).unwrap())
+                .collect();
+            lap(3);
+            vectors = faces
+                .iter()
+                .zip(&crops)
+                .map(|(f, c)| network.embed_aligned(&photo, f, c).unwrap())
+                .collect();
+            lap(4);
+        }
+        assert_eq!(vectors.len(), expected.len(), "{}: faces found", spec.name);
+        assert!(!vectors.is_empty(), "{}: no face in obama.jpg", spec.name);
+        for (wasm, native) in vectors.iter().zip(&expected) {
+            assert_eq!(wasm.len(), native.len());
+            let cosine: f32 = wasm.iter().zip(native).map(|(a, b)| a * b).sum();
+            assert!(
+                1.0 - cosine <= 1e-4,
+                "{}: browser vs native cosine {cosine}",
+                spec.name
+            );
+            console_log!("{}: browser vs native cosine {cosine:.7}", spec.name);
+        }
+        let stages = ["decode", "detect", "landmarks", "align", "embed"];
+        let summary: Vec<String> = stages
+            .iter()
+            .zip(times)
+            .map(|(stage, t)| format!("{stage} {:.1} ms", median(t)))
+            .collect();
+        console_log!(
+            "wasm {}: median of {RUNS} runs: {}",
+            spec.name,
+            summary.join(", ")
+        );
+    }
+}
