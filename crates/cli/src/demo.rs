@@ -80,6 +80,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
         generator: format!("cfaces {}", env!("CARGO_PKG_VERSION")),
+        catalog: None,
+        pipeline_models: Vec::new(),
         networks: vec![entry],
     };
     write_index(&args.out, &manifest, &files)?;

@@ -1,6 +1,8 @@
 //! `cfaces`: builds, verifies and benchmarks CelebrityFaces indexes.
 
 mod bench;
+mod build_index;
+mod dataset;
 mod demo;
 mod faces;
 mod index_dir;
@@ -29,7 +31,9 @@ enum Command {
     Compare(faces::CompareArgs),
     /// LFW verification accuracy of an embedding network (10-fold protocol).
     Eval(faces::EvalArgs),
-    /// Write a small index of synthetic vectors (the page's demo index).
+    /// Build the index (manifest, shards, catalog) and thumbnails from a celebrity photo folder.
+    BuildIndex(build_index::BuildArgs),
+    /// Write a small index of synthetic vectors (for benchmarks and tests).
     BuildDemo(demo::DemoArgs),
     /// Print the nearest items to one item's vector, as JSON.
     Query(query::QueryArgs),
@@ -40,6 +44,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Bench(args) => bench::run(args),
+        Command::BuildIndex(args) => build_index::run(args),
         Command::BuildDemo(args) => demo::run(args),
         Command::Detect(args) => faces::detect(args),
         Command::Compare(args) => faces::compare(args),

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use cf_forest::Searcher;
+use cf_shards::verify_file;
 use clap::Args;
 
-use crate::index_dir::read_index;
+use crate::index_dir::{read_index_folder, shard_path};
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -18,6 +19,12 @@ pub struct VerifyArgs {
     /// Also time this many queries (the vectors of items `i * 7919 mod n`, as the page does).
     #[arg(long, default_value_t = 0)]
     queries: usize,
+    /// Also check that every item's thumbnail is in this folder.
+    #[arg(long)]
+    thumbnails: Option<PathBuf>,
+    /// Also check the model files the manifest names against this folder.
+    #[arg(long)]
+    models: Option<PathBuf>,
 }
 
 /// Query items of the speed measurement; the page (src/app.rs) uses the same sequence.
@@ -26,8 +33,53 @@ fn bench_items(count: usize, items: usize) -> impl Iterator<Item = u32> {
 }
 
 pub fn run(args: VerifyArgs) -> Result<()> {
-    let (manifest, indexes) = read_index(&args.dir)?;
-    for (network, index) in manifest.networks.iter().zip(&indexes) {
+    let folder = read_index_folder(&args.dir)?;
+    let (manifest, indexes) = (&folder.manifest, &folder.indexes);
+    if let (Some(catalog), Some(info)) = (&folder.catalog, &manifest.catalog) {
+        println!(
+            "catalog: ok, {} items of {} people ({}); thumbnails at {}",
+            catalog.person_of_item.len(),
+            catalog.names.len(),
+            info.dataset,
+            info.thumbnails.base_url
+        );
+        if let Some(dir) = &args.thumbnails {
+            let missing: Vec<&String> = catalog
+                .thumbs
+                .iter()
+                .filter(|t| !dir.join(format!("{t}.jpg")).is_file())
+                .collect();
+            if let Some(first) = missing.first() {
+                bail!(
+                    "{} of {} thumbnails are missing from {}, the first {first}.jpg",
+                    missing.len(),
+                    catalog.thumbs.len(),
+                    dir.display()
+                );
+            }
+            println!(
+                "thumbnails: ok, all {} in {}",
+                catalog.thumbs.len(),
+                dir.display()
+            );
+        }
+    }
+    if let Some(dir) = &args.models {
+        let entries = manifest
+            .pipeline_models
+            .iter()
+            .chain(manifest.networks.iter().flat_map(|n| &n.models));
+        let mut checked = 0;
+        for entry in entries {
+            let path = shard_path(dir, &entry.file)?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            verify_file(entry, &bytes).with_context(|| format!("model {}", path.display()))?;
+            checked += 1;
+        }
+        println!("models: ok, {checked} files match the manifest");
+    }
+    for (network, index) in manifest.networks.iter().zip(indexes) {
         println!(
             "{}: ok, {} items x {} ({:?}), {} trees, {} shards, {} bytes",
             network.name,

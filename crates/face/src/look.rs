@@ -171,9 +171,20 @@ impl LookNet {
         crop: &[u8],
     ) -> Result<Vec<f32>, FaceError> {
         let identity = self.identity.embed_crop(crop)?;
+        self.embed_with_identity(photo, face, &identity)
+    }
+
+    /// The look vector of one face whose identity vector ([`LookNet::IDENTITY`]) is known
+    /// already: the index builder computes it once for both networks.
+    pub fn embed_with_identity(
+        &self,
+        photo: &Photo,
+        face: &Face,
+        identity: &[f32],
+    ) -> Result<Vec<f32>, FaceError> {
         let age = self.age.estimate(photo, face)?;
         let gender = self.gender.estimate(photo, face)?;
-        Ok(look_vector(&identity, age, gender, &self.weights))
+        Ok(look_vector(identity, age, gender, &self.weights))
     }
 }
 

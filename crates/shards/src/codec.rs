@@ -7,7 +7,7 @@ use cf_forest::{
 use sha2::{Digest, Sha256};
 
 use crate::manifest::{
-    FORMAT_NAME, FORMAT_VERSION, ForestLayout, Manifest, NetworkIndex, ShardEntry, Storage,
+    FORMAT_NAME, FORMAT_VERSION, FileEntry, ForestLayout, Manifest, NetworkIndex, Storage,
 };
 use crate::{SHARD_HEADER_BYTES, SHARD_MAGIC, ShardError};
 
@@ -135,11 +135,7 @@ pub fn encode_network(
         bytes.extend_from_slice(payload);
         offset += payload.len() as u64;
         let file = format!("{}-{:03}.bin", info.name, position);
-        entries.push(ShardEntry {
-            file: file.clone(),
-            bytes: bytes.len() as u64,
-            sha256: sha256_hex(&bytes),
-        });
+        entries.push(file_entry(&file, &bytes));
         files.push((file, bytes));
     }
     let forest = index.forest();
@@ -160,6 +156,7 @@ pub fn encode_network(
         search_k: info.search_k,
         blob_bytes: blob.len() as u64,
         shards: entries,
+        models: Vec::new(),
     };
     (entry, files)
 }
@@ -244,15 +241,8 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Checks one shard file against its manifest entry and its place in the sequence, returning
-/// its payload.
-pub fn verify_shard<'a>(
-    entry: &ShardEntry,
-    position: usize,
-    count: usize,
-    expected_offset: u64,
-    bytes: &'a [u8],
-) -> Result<&'a [u8], ShardError> {
+/// Checks any file the manifest vouches for (shard, catalog, model): length, then SHA-256.
+pub fn verify_file(entry: &FileEntry, bytes: &[u8]) -> Result<(), ShardError> {
     let file = || entry.file.clone();
     let got = bytes.len() as u64;
     if got < entry.bytes {
@@ -277,6 +267,29 @@ pub fn verify_shard<'a>(
             got: digest,
         });
     }
+    Ok(())
+}
+
+/// The manifest entry of a file: its name, length and SHA-256.
+pub fn file_entry(file: &str, bytes: &[u8]) -> FileEntry {
+    FileEntry {
+        file: file.to_string(),
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+    }
+}
+
+/// Checks one shard file against its manifest entry and its place in the sequence, returning
+/// its payload.
+pub fn verify_shard<'a>(
+    entry: &FileEntry,
+    position: usize,
+    count: usize,
+    expected_offset: u64,
+    bytes: &'a [u8],
+) -> Result<&'a [u8], ShardError> {
+    let file = || entry.file.clone();
+    verify_file(entry, bytes)?;
     if bytes.len() < SHARD_HEADER_BYTES || bytes[..8] != SHARD_MAGIC {
         return Err(ShardError::BadMagic { file: file() });
     }

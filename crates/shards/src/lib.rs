@@ -1,14 +1,18 @@
 #![doc = include_str!("../../../docs/FORMAT.md")]
 
+mod catalog;
 mod codec;
 mod manifest;
 
+pub use catalog::{Catalog, THUMB_NAME_LEN};
+
 pub use codec::{
-    AnyIndex, NetworkInfo, decode_network, encode_network, parse_manifest, verify_shard,
+    AnyIndex, NetworkInfo, decode_network, encode_network, file_entry, parse_manifest, verify_file,
+    verify_shard,
 };
 pub use manifest::{
-    FORMAT_NAME, FORMAT_VERSION, ForestLayout, MANIFEST_FILE, Manifest, NetworkIndex, ShardEntry,
-    Storage,
+    CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, ForestLayout, MANIFEST_FILE, Manifest,
+    NetworkIndex, Storage, ThumbnailInfo,
 };
 
 /// Bytes of the header at the start of every shard file.
@@ -89,6 +93,8 @@ pub enum ShardError {
     },
     #[error("network {network:?}: {reason}")]
     Sizes { network: String, reason: String },
+    #[error("catalog: {0}")]
+    Catalog(String),
     #[error("network {network:?}: {source}")]
     Forest {
         network: String,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The only value of [`Manifest::format`].
 pub const FORMAT_NAME: &str = "celebrityfaces-index";
 /// The version this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// File name of the manifest inside an index folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -19,8 +19,43 @@ pub struct Manifest {
     pub format_version: u32,
     /// Program and version that wrote the index.
     pub generator: String,
+    /// Who the items are: absent for a synthetic index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogInfo>,
+    /// Models every network needs before its own (detector, landmarks), in the order the
+    /// pipeline loads them; empty for a synthetic index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipeline_models: Vec<FileEntry>,
     /// One index per embedding network.
     pub networks: Vec<NetworkIndex>,
+}
+
+/// The catalog file: display names, the person of each item, each item's thumbnail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogInfo {
+    /// What the items were built from, for people (e.g. "LFW deep-funneled").
+    pub dataset: String,
+    /// Number of people.
+    pub people: usize,
+    /// Number of items; every network has this many vectors, item for item.
+    pub items: usize,
+    /// The catalog JSON file (see [`crate::Catalog`]).
+    pub file: FileEntry,
+    /// Where the thumbnails are.
+    pub thumbnails: ThumbnailInfo,
+}
+
+/// Thumbnails live outside the index, on a CDN or beside the page: item `i`'s is
+/// `{base_url}{catalog.thumbs[i]}.jpg`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThumbnailInfo {
+    /// Prefix of every thumbnail URL: absolute (`https://cdn.example/faces/`) or relative to the
+    /// page (`thumbnails/`); ends with `/`.
+    pub base_url: String,
+    /// Side of the square JPEG, in pixels.
+    pub size: u32,
 }
 
 /// How a network's vectors are stored.
@@ -49,11 +84,11 @@ pub struct ForestLayout {
     pub leaves: usize,
 }
 
-/// One shard file.
+/// One file the manifest vouches for: a shard, the catalog or a model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ShardEntry {
-    /// File name, relative to the manifest.
+pub struct FileEntry {
+    /// File name, relative to the manifest (models: relative to the models folder).
     pub file: String,
     /// Length of the file in bytes.
     pub bytes: u64,
@@ -82,7 +117,11 @@ pub struct NetworkIndex {
     /// Length of the blob the shards carry, headers excluded.
     pub blob_bytes: u64,
     /// The shards, in order.
-    pub shards: Vec<ShardEntry>,
+    pub shards: Vec<FileEntry>,
+    /// The network's own model files, after [`Manifest::pipeline_models`]; empty for a
+    /// synthetic index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<FileEntry>,
 }
 
 impl NetworkIndex {

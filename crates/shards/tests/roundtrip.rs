@@ -97,6 +97,17 @@ fn manifest_round_trips_through_json_and_rejects_bad_ones() {
         format: cf_shards::FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
         generator: "test".into(),
+        catalog: Some(cf_shards::CatalogInfo {
+            dataset: "test".into(),
+            people: 2,
+            items: 3,
+            file: cf_shards::file_entry("catalog.json", b"{}"),
+            thumbnails: cf_shards::ThumbnailInfo {
+                base_url: "https://cdn.example/faces/".into(),
+                size: 112,
+            },
+        }),
+        pipeline_models: vec![cf_shards::file_entry("fr_detect.onnx", b"model")],
         networks: vec![entry],
     };
     let json = serde_json::to_vec_pretty(&manifest).unwrap();

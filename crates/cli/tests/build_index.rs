@@ -1,0 +1,258 @@
+//! `cfaces build-index` end to end on a small photo folder with the real models: it writes an
+//! index and thumbnails that verify, reports and skips bad files, resumes from its cache, gives
+//! byte-identical output for the same input, and refuses bad arguments with the reason.
+//! scripts/test.sh sets CF_MODELS and CF_TEST_PHOTOS (and CF_REQUIRE_MODELS=1).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cfaces(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cfaces"))
+        .args(args)
+        .output()
+        .expect("cfaces runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn failed(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected a failure: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Models and photos, or `None` (a skip, unless CF_REQUIRE_MODELS=1).
+fn fixture() -> Option<(PathBuf, PathBuf)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
+    let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
+    let ready = models.join("fr_detect.onnx").exists()
+        && photos
+            .as_ref()
+            .is_some_and(|p| p.join("obama.jpg").exists());
+    if !ready {
+        assert!(
+            std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"),
+            "models or test photos missing"
+        );
+        eprintln!("models or test photos not fetched; skipping");
+        return None;
+    }
+    Some((models, photos?))
+}
+
+/// Two people, a person folder with only a duplicate and a fake photo, an empty folder, a stray
+/// file.
+fn make_dataset(photos: &Path, dir: &Path) {
+    let person = |name: &str, files: &[(&str, &str)]| {
+        let folder = dir.join(name);
+        fs::create_dir_all(&folder).unwrap();
+        for (from, to) in files {
+            fs::copy(photos.join(from), folder.join(to)).unwrap();
+        }
+    };
+    person(
+        "Barack_Obama",
+        &[
+            ("obama.jpg", "Barack_Obama_0001.jpg"),
+            ("obama2.jpg", "Barack_Obama_0002.jpg"),
+            ("obama3.jpg", "Barack_Obama_0003.jpg"),
+        ],
+    );
+    person("Joe_Biden", &[("biden.jpg", "Joe_Biden_0001.jpg")]);
+    person("Zoë_D'Água", &[("biden.jpg", "copy.jpg")]);
+    fs::write(dir.join("Zoë_D'Água/fake.jpg"), b"this is not a photo").unwrap();
+    fs::create_dir_all(dir.join("Nobody")).unwrap();
+    fs::write(dir.join("README.txt"), b"stray").unwrap();
+}
+
+fn build(models: &Path, dataset: &Path, out: &Path, cache: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "build-index",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--thumbnails",
+        out.with_extension("thumbs")
+            .to_str()
+            .unwrap()
+            .to_string()
+            .leak(),
+        "--cache",
+        cache.to_str().unwrap(),
+        "--models",
+        models.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&cfaces(&args))
+}
+
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn builds_verifies_resumes_and_is_deterministic() {
+    let Some((models, photos)) = fixture() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = tmp.path().join("stars");
+    make_dataset(&photos, &dataset);
+    let (out, cache) = (tmp.path().join("index"), tmp.path().join("cache"));
+
+    let summary = build(&models, &dataset, &out, &cache, &[]);
+    assert!(summary.contains("2 skipped while listing"), "{summary}");
+    assert!(summary.contains("1 unreadable or not images"), "{summary}");
+    assert!(summary.contains("1 duplicates"), "{summary}");
+    assert!(summary.contains("4 items of 2 people"), "{summary}");
+    assert!(summary.contains("0 from the cache"), "{summary}");
+    let log = fs::read_to_string(cache.join("build-index.log")).unwrap();
+    assert!(
+        log.contains("fake.jpg") && log.contains("same bytes as"),
+        "{log}"
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let names: Vec<&str> = manifest["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mobilefacenet192", "look"]);
+    assert_eq!(manifest["catalog"]["thumbnails"]["base_url"], "thumbnails/");
+    let catalog: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("catalog.json")).unwrap()).unwrap();
+    assert_eq!(
+        catalog["names"],
+        serde_json::json!(["Barack Obama", "Joe Biden"])
+    );
+    assert_eq!(catalog["person_of_item"], serde_json::json!([0, 0, 0, 1]));
+
+    let thumbs = out.with_extension("thumbs");
+    let verified = ok(&cfaces(&[
+        "verify",
+        out.to_str().unwrap(),
+        "--thumbnails",
+        thumbs.to_str().unwrap(),
+        "--models",
+        models.to_str().unwrap(),
+    ]));
+    assert!(
+        verified.contains("catalog: ok, 4 items of 2 people"),
+        "{verified}"
+    );
+    assert!(verified.contains("thumbnails: ok, all 4"), "{verified}");
+    assert!(verified.contains("models: ok, 5 files"), "{verified}");
+    let thumb = fs::read_dir(&thumbs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let decoded = image::open(&thumb).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (112, 112));
+
+    // Resumed from the cache, with another thumbnail address: the same shards and catalog, a
+    // manifest that differs in the address only.
+    let again = tmp.path().join("again");
+    let cdn = "https://cdn.example/faces/";
+    let summary = build(
+        &models,
+        &dataset,
+        &again,
+        &cache,
+        &["--thumb-base-url", cdn],
+    );
+    assert!(
+        summary.contains("4 items of 2 people; 4 from the cache"),
+        "{summary}"
+    );
+    let (first, second) = (files_of(&out), files_of(&again));
+    for ((name, a), (_, b)) in first.iter().zip(&second) {
+        if name == "manifest.json" {
+            let a = String::from_utf8_lossy(a).replace("\"thumbnails/\"", &format!("\"{cdn}\""));
+            assert_eq!(a, String::from_utf8_lossy(b));
+        } else {
+            assert!(a == b, "{name} differs after a cached rebuild");
+        }
+    }
+
+    // From scratch with a fresh cache: byte-identical again.
+    let fresh = tmp.path().join("fresh");
+    build(&models, &dataset, &fresh, &tmp.path().join("cache2"), &[]);
+    assert_eq!(files_of(&out), files_of(&fresh));
+    assert_eq!(files_of(&thumbs), files_of(&fresh.with_extension("thumbs")));
+
+    // A damaged catalog fails verification with its reason.
+    let mut bytes = fs::read(out.join("catalog.json")).unwrap();
+    bytes[3] ^= 1;
+    fs::write(out.join("catalog.json"), bytes).unwrap();
+    let reason = failed(&cfaces(&["verify", out.to_str().unwrap()]));
+    assert!(
+        reason.contains("catalog.json") && reason.contains("checksum"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn bad_arguments_and_empty_collections_fail_with_the_reason_and_write_nothing() {
+    let Some((models, _)) = fixture() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    fs::create_dir_all(empty.join("Someone")).unwrap();
+    let out = tmp.path().join("index");
+    let run = |dataset: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "build-index",
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--models",
+            models.to_str().unwrap(),
+            "--cache",
+            tmp.path()
+                .join("cache")
+                .to_str()
+                .unwrap()
+                .to_string()
+                .leak(),
+        ];
+        args.extend_from_slice(extra);
+        failed(&cfaces(&args))
+    };
+    assert!(run(&empty, &[]).contains("holds no photo"));
+    assert!(run(&tmp.path().join("absent"), &[]).contains("does not exist"));
+    assert!(run(&empty, &["--networks", "nope"]).contains("unknown network \"nope\""));
+    assert!(run(&empty, &["--thumb-base-url", "https://cdn"]).contains("must end with `/`"));
+    assert!(!out.exists(), "nothing is written when the build fails");
+}
