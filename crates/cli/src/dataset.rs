@@ -111,9 +111,9 @@ pub fn open(path: &Path) -> Result<Dataset> {
     }
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if name.starts_with("lfw") {
+    if name.to_ascii_lowercase().starts_with("lfw") {
         return folders(path, Layout::Lfw, format!("LFW ({name})"));
     }
     folders(

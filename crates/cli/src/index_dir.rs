@@ -68,7 +68,7 @@ pub fn read_index_folder(dir: &Path) -> Result<IndexFolder> {
     let catalog = match &manifest.catalog {
         None => None,
         Some(info) => {
-            let bytes = read_file(&shard_path(dir, &info.file.file)?)?;
+            let bytes = read_file("catalog", &shard_path(dir, &info.file.file)?)?;
             let catalog = Catalog::decode(info, &bytes)
                 .with_context(|| format!("{} in {}", info.file.file, dir.display()))?;
             for (network, index) in manifest.networks.iter().zip(&indexes) {
@@ -104,7 +104,7 @@ pub fn read_index(dir: &Path) -> Result<(Manifest, Vec<AnyIndex>)> {
         let shards: Vec<Vec<u8>> = network
             .shards
             .iter()
-            .map(|entry| shard_path(dir, &entry.file).and_then(|p| read_file(&p)))
+            .map(|entry| shard_path(dir, &entry.file).and_then(|p| read_file("shard", &p)))
             .collect::<Result<_>>()?;
         let slices: Vec<&[u8]> = shards.iter().map(Vec::as_slice).collect();
         indexes.push(
@@ -115,8 +115,8 @@ pub fn read_index(dir: &Path) -> Result<(Manifest, Vec<AnyIndex>)> {
     Ok((manifest, indexes))
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+fn read_file(kind: &str, path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).with_context(|| format!("cannot read {kind} {}", path.display()))
 }
 
 /// A file named in a manifest, which must stay inside its folder.

@@ -169,7 +169,8 @@ fn builds_verifies_resumes_and_is_deterministic() {
         "{verified}"
     );
     assert!(verified.contains("thumbnails: ok, all 4"), "{verified}");
-    assert!(verified.contains("models: ok, 5 files"), "{verified}");
+    // The look network names MobileFaceNet again: 2 + 1 + 3.
+    assert!(verified.contains("models: ok, 6 files"), "{verified}");
     let thumb = fs::read_dir(&thumbs)
         .unwrap()
         .next()
