@@ -4,6 +4,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CF_ROOT"
 if [ ! -f index-shards/manifest.json ]; then
-  cargo run --release -p cf-cli --bin cfaces -- build-demo --out index-shards
+  echo "index-shards/manifest.json is missing: restore it with git, or rebuild it (README, The index)" >&2
+  exit 1
 fi
+# The page serves thumbnails/ beside itself; it may be empty (the page then shows names).
+mkdir -p thumbnails
 trunk build "$@"

@@ -8,7 +8,7 @@ use cf_shards::Storage;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::loader::{LoadedNetwork, load_manifest, load_network};
+use crate::loader::{LoadedNetwork, People, load_manifest, load_network, load_people};
 
 enum Phase {
     Loading(String),
@@ -32,6 +32,7 @@ pub fn app() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 let outcome = async {
                     let manifest = load_manifest().await?;
+                    let people = load_people(&manifest).await?;
                     let entry = manifest
                         .networks
                         .first()
@@ -39,7 +40,7 @@ pub fn app() -> Html {
                         .clone();
                     let progress_phase = phase.clone();
                     let name = entry.name.clone();
-                    load_network(&entry, move |done, total| {
+                    load_network(&entry, people, move |done, total| {
                         progress_phase.set(Phase::Loading(format!(
                             "Loading index “{name}”: shard {done} of {total}…"
                         )));
@@ -177,7 +178,7 @@ fn search_panel(props: &PanelProps) -> Html {
                 <p class="error" role="alert">{ message }</p>
             }
             if let Some(answer) = &*answer {
-                { render_answer(answer, k) }
+                { render_answer(answer, k, network.people.as_ref()) }
             }
             if let Some(speed) = &*speed {
                 <p id="speed">{ format!(
@@ -248,7 +249,33 @@ fn measure_speed(network: &LoadedNetwork, searcher: &RefCell<Searcher>, k: usize
     }
 }
 
-fn render_answer(answer: &Answer, k: usize) -> Html {
+/// The person of a result: thumbnail (lazy; on a missing file the name's initials stay) and name.
+fn render_person(people: &People, item: u32) -> Html {
+    let name = people.name_of(item).unwrap_or("?").to_string();
+    let initials: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(3)
+        .collect();
+    let drop_image = Callback::from(|e: Event| {
+        if let Some(img) = e.target_dyn_into::<web_sys::Element>() {
+            img.remove();
+        }
+    });
+    html! {
+        <span class="person">
+            <span class="thumb" aria-hidden="true">
+                <span class="initials">{ initials }</span>
+                if let Some(url) = people.thumb_url(item) {
+                    <img src={url} alt="" loading="lazy" width="56" height="56" onerror={drop_image} />
+                }
+            </span>
+            <span class="name">{ name }</span>
+        </span>
+    }
+}
+
+fn render_answer(answer: &Answer, k: usize, people: Option<&People>) -> Html {
     html! {
         <>
             <p id="timing">{ format!(
@@ -258,13 +285,15 @@ fn render_answer(answer: &Answer, k: usize) -> Html {
             <table id="results">
                 <caption>{ "Nearest items by cosine distance" }</caption>
                 <thead><tr><th scope="col">{ "Rank" }</th><th scope="col">{ "Item" }</th>
+                    if people.is_some() { <th scope="col">{ "Person" }</th> }
                     <th scope="col">{ "Distance" }</th><th scope="col">{ "Similarity" }</th></tr></thead>
                 <tbody>
                     { for answer.found.iter().enumerate().map(|(rank, n)| html! {
                         <tr data-item={n.item.to_string()}>
                             <td>{ rank + 1 }</td>
                             <td>{ n.item }</td>
-                            <td>{ format!("{:.4}", n.distance) }</td>
+                            if let Some(people) = people { <td>{ render_person(people, n.item) }</td> }
+                            <td class="distance">{ format!("{:.4}", n.distance) }</td>
                             <td>{ format!("{:.1} %", 100.0 * n.similarity()) }</td>
                         </tr>
                     }) }

@@ -50,12 +50,13 @@ test("the page loads the index and answers a nearest-neighbour query", async () 
   assert.equal(await rows.count(), 10);
   const items = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.item)));
   assert.equal(items[0], query, "the query's own vector comes first");
-  const firstDistance = Number(await rows.first().locator("td").nth(2).textContent());
+  const firstDistance = Number(await rows.first().locator("td.distance").textContent());
+  assert.equal(await rows.first().locator(".person .name").textContent(), catalog.names[person]);
   assert.ok(firstDistance < 0.01, `distance to itself is ${firstDistance}`);
   const samePerson = items.filter((i) => catalog.person_of_item[i] === person).length;
   assert.ok(samePerson >= 8, `only ${samePerson} of 10 of ${catalog.names[person]}: ${items}`);
   // The browser's answer is the native one: same items, same distances.
-  const distances = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[2].textContent)));
+  const distances = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.querySelector(".distance").textContent)));
   const native = JSON.parse(
     execFileSync(process.env.CF_CFACES ?? "cfaces", ["query", `${DIST}/index-shards`, "--item", String(query)], {
       encoding: "utf8",
