@@ -10,9 +10,12 @@ use yew::prelude::*;
 
 use crate::loader::{LoadedNetwork, People, load_manifest, load_network, load_people};
 
+/// Every network of the index, in manifest order (the first is the default).
+type Networks = Rc<Vec<Rc<LoadedNetwork>>>;
+
 enum Phase {
     Loading(String),
-    Ready(Rc<LoadedNetwork>),
+    Ready(Networks),
     Failed(String),
 }
 
@@ -33,23 +36,28 @@ pub fn app() -> Html {
                 let outcome = async {
                     let manifest = load_manifest().await?;
                     let people = load_people(&manifest).await?;
-                    let entry = manifest
-                        .networks
-                        .first()
-                        .ok_or("the index has no network")?
-                        .clone();
-                    let progress_phase = phase.clone();
-                    let name = entry.name.clone();
-                    load_network(&entry, people, move |done, total| {
-                        progress_phase.set(Phase::Loading(format!(
-                            "Loading index “{name}”: shard {done} of {total}…"
-                        )));
-                    })
-                    .await
+                    if manifest.networks.is_empty() {
+                        return Err("the index has no network".to_string());
+                    }
+                    let count = manifest.networks.len();
+                    let mut networks = Vec::with_capacity(count);
+                    for (position, entry) in manifest.networks.iter().enumerate() {
+                        let progress_phase = phase.clone();
+                        let name = entry.name.clone();
+                        let network = load_network(entry, people.clone(), move |done, total| {
+                            progress_phase.set(Phase::Loading(format!(
+                                "Loading index “{name}” (network {} of {count}): shard {done} of {total}…",
+                                position + 1
+                            )));
+                        })
+                        .await?;
+                        networks.push(Rc::new(network));
+                    }
+                    Ok(Rc::new(networks))
                 }
                 .await;
                 phase.set(match outcome {
-                    Ok(network) => Phase::Ready(Rc::new(network)),
+                    Ok(networks) => Phase::Ready(networks),
                     Err(message) => Phase::Failed(message),
                 });
             });
@@ -60,7 +68,7 @@ pub fn app() -> Html {
         Phase::Failed(message) => html! {
             <p id="status" class="error" role="alert">{ format!("The index could not be loaded: {message}") }</p>
         },
-        Phase::Ready(network) => html! { <SearchPanel network={network.clone()} /> },
+        Phase::Ready(networks) => html! { <SearchPanel networks={networks.clone()} /> },
     };
     html! {
         <main>
@@ -73,12 +81,12 @@ pub fn app() -> Html {
 
 #[derive(Properties)]
 struct PanelProps {
-    network: Rc<LoadedNetwork>,
+    networks: Networks,
 }
 
 impl PartialEq for PanelProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.network, &other.network)
+        Rc::ptr_eq(&self.networks, &other.networks)
     }
 }
 
@@ -103,7 +111,8 @@ fn bench_items(count: usize, items: usize) -> impl Iterator<Item = u32> {
 
 #[function_component(SearchPanel)]
 fn search_panel(props: &PanelProps) -> Html {
-    let network = props.network.clone();
+    let selected = use_state(|| 0usize);
+    let network = props.networks[(*selected).min(props.networks.len() - 1)].clone();
     let searcher = use_mut_ref(Searcher::new);
     let answer = use_state(|| None::<Answer>);
     let speed = use_state(|| None::<Speed>);
@@ -151,6 +160,32 @@ fn search_panel(props: &PanelProps) -> Html {
         })
     };
 
+    // Another network: the same item's vector in that network's index, searched again.
+    let on_network = {
+        let (networks, selected, searcher, answer, speed) = (
+            props.networks.clone(),
+            selected.clone(),
+            searcher.clone(),
+            answer.clone(),
+            speed.clone(),
+        );
+        Callback::from(move |event: Event| {
+            let Some(select) = event.target_dyn_into::<web_sys::HtmlSelectElement>() else {
+                return;
+            };
+            let Some(position) = networks.iter().position(|n| n.entry.name == select.value())
+            else {
+                return;
+            };
+            selected.set(position);
+            speed.set(None);
+            if let Some(previous) = &*answer {
+                let item = previous.item;
+                answer.set(Some(run_query(&networks[position], &searcher, item, k)));
+            }
+        })
+    };
+
     let on_bench = {
         let (network, searcher, speed) = (network.clone(), searcher.clone(), speed.clone());
         Callback::from(move |_: MouseEvent| {
@@ -167,6 +202,18 @@ fn search_panel(props: &PanelProps) -> Html {
                 entry.name, items, entry.dimension, storage_name(entry.storage), entry.forest.trees,
                 entry.search_k, entry.description
             ) }</p>
+            if props.networks.len() > 1 {
+                <p>
+                    <label for="network">{ "Network" }</label>
+                    <select id="network" onchange={on_network}>
+                        { for props.networks.iter().map(|n| html! {
+                            <option value={n.entry.name.clone()} selected={n.entry.name == entry.name}>
+                                { format!("{} — {}", n.entry.name, n.entry.description) }
+                            </option>
+                        }) }
+                    </select>
+                </p>
+            }
             <form onsubmit={on_search} novalidate=true>
                 <label for="item">{ "Query with the vector of item" }</label>
                 <input id="item" ref={input} type="number" min="0" max={(items.saturating_sub(1)).to_string()}

@@ -64,6 +64,27 @@ test("the page loads the index and answers a nearest-neighbour query", async () 
   );
   assert.deepEqual(items, native.map((n) => n.item), "wasm and native find the same items");
   native.forEach((n, i) => assert.ok(Math.abs(n.distance - distances[i]) < 1e-4, `rank ${i + 1}`));
+
+  // The network switch: the same item searched in the look index gives that index's answer.
+  await page.selectOption("#network", "look");
+  await page.getByRole("status").filter({ hasText: "Index “look” loaded" }).waitFor();
+  await page.locator("#results tbody tr").first().waitFor();
+  const lookItems = await page
+    .locator("#results tbody tr")
+    .evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.item)));
+  const nativeLook = JSON.parse(
+    execFileSync(
+      process.env.CF_CFACES ?? "cfaces",
+      ["query", `${DIST}/index-shards`, "--network", "look", "--item", String(query)],
+      { encoding: "utf8" },
+    ),
+  );
+  assert.deepEqual(lookItems, nativeLook.map((n) => n.item), "look: wasm and native agree");
+  assert.notDeepEqual(lookItems, items, "the look network ranks differently");
+  await page.screenshot({ path: join(ARTIFACTS, "search-results-look.png"), fullPage: true });
+  await page.selectOption("#network", "mobilefacenet192");
+  await page.getByRole("status").filter({ hasText: "Index “mobilefacenet192” loaded" }).waitFor();
+
   const timing = await page.locator("#timing").textContent();
   assert.match(timing, /in \d+\.\d\d ms/);
   await page.screenshot({ path: join(ARTIFACTS, "search-results.png"), fullPage: true });
