@@ -2,8 +2,13 @@
 
 use std::rc::Rc;
 
-use cf_shards::{AnyIndex, Catalog, Manifest, NetworkIndex, decode_network, parse_manifest};
+use cf_shards::{
+    AnyIndex, Catalog, FileEntry, Manifest, NetworkIndex, decode_network, parse_manifest,
+    verify_file,
+};
 use gloo_net::http::Request;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 /// Where the index lives, relative to the page.
 pub const INDEX_BASE: &str = "index-shards";
@@ -42,7 +47,8 @@ pub async fn load_people(manifest: &Manifest) -> Result<Option<People>, String> 
         return Ok(None);
     };
     let file = &info.file.file;
-    let bytes = fetch_bytes(&format!("{INDEX_BASE}/{file}?v={}", info.file.sha256)).await?;
+    let url = format!("{INDEX_BASE}/{file}?v={}", info.file.sha256);
+    let bytes = fetch_verified(&url, &info.file).await?;
     let catalog = Catalog::decode(info, &bytes).map_err(|e| format!("{file}: {e}"))?;
     Ok(Some(People {
         catalog: Rc::new(catalog),
@@ -68,6 +74,53 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot read {url}: {e}"))
 }
 
+/// Name of the Cache API store holding verified index files.
+const CACHE_NAME: &str = "celebrityfaces-index-v1";
+
+/// The Cache API store, where the browser offers one (secure contexts: https and 127.0.0.1).
+async fn open_cache() -> Option<web_sys::Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    let cache = JsFuture::from(caches.open(CACHE_NAME)).await.ok()?;
+    cache.dyn_into().ok()
+}
+
+async fn cache_get(cache: &web_sys::Cache, url: &str) -> Option<Vec<u8>> {
+    let hit = JsFuture::from(cache.match_with_str(url)).await.ok()?;
+    let response: web_sys::Response = hit.dyn_into().ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn cache_put(cache: &web_sys::Cache, url: &str, bytes: &[u8]) {
+    let mut copy = bytes.to_vec();
+    if let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)) {
+        // Best effort: a full or refused cache only means downloading again next visit.
+        let _ = JsFuture::from(cache.put_with_str(url, &response)).await;
+    }
+}
+
+/// A file the manifest vouches for, from the Cache API when a verified copy is there, else from
+/// the network (then verified and cached). URLs carry the file's SHA-256, so a cached copy is
+/// never stale; a damaged cached copy is dropped and fetched again, and a damaged download is
+/// never cached.
+async fn fetch_verified(url: &str, entry: &FileEntry) -> Result<Vec<u8>, String> {
+    let cache = open_cache().await;
+    if let Some(cache) = &cache
+        && let Some(bytes) = cache_get(cache, url).await
+    {
+        if verify_file(entry, &bytes).is_ok() {
+            return Ok(bytes);
+        }
+        let _ = JsFuture::from(cache.delete_with_str(url)).await;
+    }
+    let bytes = fetch_bytes(url).await?;
+    verify_file(entry, &bytes).map_err(|e| e.to_string())?;
+    if let Some(cache) = &cache {
+        cache_put(cache, url, &bytes).await;
+    }
+    Ok(bytes)
+}
+
 /// Fetches and parses the manifest.
 pub async fn load_manifest() -> Result<Manifest, String> {
     // The build's index id changes whenever the shipped manifest does.
@@ -86,7 +139,8 @@ pub async fn load_network(
     let mut shards = Vec::with_capacity(entry.shards.len());
     progress(0, entry.shards.len());
     for (done, shard) in entry.shards.iter().enumerate() {
-        shards.push(fetch_bytes(&format!("{INDEX_BASE}/{}", shard.file)).await?);
+        let url = format!("{INDEX_BASE}/{}?v={}", shard.file, shard.sha256);
+        shards.push(fetch_verified(&url, shard).await?);
         progress(done + 1, entry.shards.len());
     }
     let slices: Vec<&[u8]> = shards.iter().map(Vec::as_slice).collect();

@@ -116,7 +116,7 @@ test("bad input gets a clear message and the page stays usable", async () => {
 
 test("a damaged shard is refused with its reason, not searched", async () => {
   const page = await browser.newPage();
-  await page.route("**/index-shards/*.bin", async (route) => {
+  await page.route(/\/index-shards\/[^/]+\.bin(\?.*)?$/, async (route) => {
     const response = await route.fetch();
     const body = Buffer.from(await response.body());
     body[body.length >> 1] ^= 0xff;
@@ -128,4 +128,26 @@ test("a damaged shard is refused with its reason, not searched", async () => {
   assert.match(await alert.textContent(), /fails its checksum/);
   await page.screenshot({ path: join(ARTIFACTS, "damaged-shard.png") });
   await page.close();
+});
+
+test("a second visit takes the index from the Cache API and downloads no shard", async () => {
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  await first.goto(site.url);
+  await first.getByRole("status").filter({ hasText: "loaded" }).waitFor({ timeout: 30_000 });
+  const index = (r) => r.path.endsWith(".bin") || r.path.endsWith("catalog.json");
+  const firstVisit = site.requests.filter(index).length;
+  assert.ok(firstVisit >= 3, `the first visit downloads the index (${firstVisit} files)`);
+  await first.close();
+
+  const mark = site.requests.length;
+  const second = await context.newPage();
+  const errors = [];
+  second.on("pageerror", (e) => errors.push(String(e)));
+  await second.goto(site.url);
+  await second.getByRole("status").filter({ hasText: "loaded" }).waitFor({ timeout: 30_000 });
+  const again = site.requests.slice(mark).filter(index).map((r) => r.path);
+  assert.deepEqual(again, [], "the second visit downloads no shard or catalog");
+  assert.deepEqual(errors, []);
+  await context.close();
 });
