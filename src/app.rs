@@ -4,18 +4,26 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use cf_forest::{Neighbour, Searcher};
-use cf_shards::Storage;
+use cf_shards::{Manifest, Storage};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::loader::{LoadedNetwork, People, load_manifest, load_network, load_people};
 
-/// Every network of the index, in manifest order (the first is the default).
-type Networks = Rc<Vec<Rc<LoadedNetwork>>>;
+/// The index as far as it is loaded: the manifest, the catalog, and the default (first)
+/// network; the others load when the visitor switches to them.
+struct Loaded {
+    manifest: Manifest,
+    people: Option<People>,
+    default: Rc<LoadedNetwork>,
+}
+
+/// The networks loaded so far, by their position in the manifest.
+type Networks = Rc<Vec<Option<Rc<LoadedNetwork>>>>;
 
 enum Phase {
     Loading(String),
-    Ready(Networks),
+    Ready(Rc<Loaded>),
     Failed(String),
 }
 
@@ -36,28 +44,28 @@ pub fn app() -> Html {
                 let outcome = async {
                     let manifest = load_manifest().await?;
                     let people = load_people(&manifest).await?;
-                    if manifest.networks.is_empty() {
-                        return Err("the index has no network".to_string());
-                    }
-                    let count = manifest.networks.len();
-                    let mut networks = Vec::with_capacity(count);
-                    for (position, entry) in manifest.networks.iter().enumerate() {
-                        let progress_phase = phase.clone();
-                        let name = entry.name.clone();
-                        let network = load_network(entry, people.clone(), move |done, total| {
-                            progress_phase.set(Phase::Loading(format!(
-                                "Loading index “{name}” (network {} of {count}): shard {done} of {total}…",
-                                position + 1
-                            )));
-                        })
-                        .await?;
-                        networks.push(Rc::new(network));
-                    }
-                    Ok(Rc::new(networks))
+                    let entry = manifest
+                        .networks
+                        .first()
+                        .ok_or("the index has no network")?
+                        .clone();
+                    let progress_phase = phase.clone();
+                    let name = entry.name.clone();
+                    let default = load_network(&entry, people.clone(), move |done, total| {
+                        progress_phase.set(Phase::Loading(format!(
+                            "Loading index “{name}”: shard {done} of {total}…"
+                        )));
+                    })
+                    .await?;
+                    Ok(Rc::new(Loaded {
+                        manifest,
+                        people,
+                        default: Rc::new(default),
+                    }))
                 }
                 .await;
                 phase.set(match outcome {
-                    Ok(networks) => Phase::Ready(networks),
+                    Ok(loaded) => Phase::Ready(loaded),
                     Err(message) => Phase::Failed(message),
                 });
             });
@@ -68,7 +76,7 @@ pub fn app() -> Html {
         Phase::Failed(message) => html! {
             <p id="status" class="error" role="alert">{ format!("The index could not be loaded: {message}") }</p>
         },
-        Phase::Ready(networks) => html! { <SearchPanel networks={networks.clone()} /> },
+        Phase::Ready(loaded) => html! { <SearchPanel loaded={loaded.clone()} /> },
     };
     html! {
         <main>
@@ -81,12 +89,12 @@ pub fn app() -> Html {
 
 #[derive(Properties)]
 struct PanelProps {
-    networks: Networks,
+    loaded: Rc<Loaded>,
 }
 
 impl PartialEq for PanelProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.networks, &other.networks)
+        Rc::ptr_eq(&self.loaded, &other.loaded)
     }
 }
 
@@ -111,8 +119,18 @@ fn bench_items(count: usize, items: usize) -> impl Iterator<Item = u32> {
 
 #[function_component(SearchPanel)]
 fn search_panel(props: &PanelProps) -> Html {
+    let loaded = props.loaded.clone();
+    let networks: UseStateHandle<Networks> = use_state(|| {
+        let mut all = vec![None; loaded.manifest.networks.len()];
+        all[0] = Some(loaded.default.clone());
+        Rc::new(all)
+    });
     let selected = use_state(|| 0usize);
-    let network = props.networks[(*selected).min(props.networks.len() - 1)].clone();
+    let switching = use_state(|| None::<String>);
+    let switch_error = use_state(|| None::<String>);
+    let network = networks[*selected]
+        .clone()
+        .unwrap_or(loaded.default.clone());
     let searcher = use_mut_ref(Searcher::new);
     let answer = use_state(|| None::<Answer>);
     let speed = use_state(|| None::<Speed>);
@@ -160,29 +178,76 @@ fn search_panel(props: &PanelProps) -> Html {
         })
     };
 
-    // Another network: the same item's vector in that network's index, searched again.
+    // Another network: the same item's vector in that network's index, searched again. A
+    // network is downloaded the first time it is chosen, with its progress in the status line.
     let on_network = {
-        let (networks, selected, searcher, answer, speed) = (
-            props.networks.clone(),
+        let (loaded, networks, selected, searcher, answer, speed, switching, switch_error) = (
+            loaded.clone(),
+            networks.clone(),
             selected.clone(),
             searcher.clone(),
             answer.clone(),
             speed.clone(),
+            switching.clone(),
+            switch_error.clone(),
         );
         Callback::from(move |event: Event| {
             let Some(select) = event.target_dyn_into::<web_sys::HtmlSelectElement>() else {
                 return;
             };
-            let Some(position) = networks.iter().position(|n| n.entry.name == select.value())
+            let name = select.value();
+            let Some(position) = loaded.manifest.networks.iter().position(|n| n.name == name)
             else {
                 return;
             };
-            selected.set(position);
             speed.set(None);
-            if let Some(previous) = &*answer {
-                let item = previous.item;
-                answer.set(Some(run_query(&networks[position], &searcher, item, k)));
+            switch_error.set(None);
+            let item = answer.as_ref().map(|a| a.item);
+            let show = {
+                let (selected, searcher, answer) =
+                    (selected.clone(), searcher.clone(), answer.clone());
+                move |network: &LoadedNetwork| {
+                    selected.set(position);
+                    if let Some(item) = item {
+                        answer.set(Some(run_query(network, &searcher, item, k)));
+                    }
+                }
+            };
+            if let Some(network) = &networks[position] {
+                show(network);
+                return;
             }
+            let (loaded, networks, switching, switch_error) = (
+                loaded.clone(),
+                networks.clone(),
+                switching.clone(),
+                switch_error.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                let entry = &loaded.manifest.networks[position];
+                let progress = switching.clone();
+                let label = entry.name.clone();
+                let outcome = load_network(entry, loaded.people.clone(), move |done, total| {
+                    progress.set(Some(format!(
+                        "Loading index “{label}”: shard {done} of {total}…"
+                    )));
+                })
+                .await;
+                switching.set(None);
+                match outcome {
+                    Ok(network) => {
+                        let network = Rc::new(network);
+                        let mut all = (**networks).clone();
+                        all[position] = Some(network.clone());
+                        networks.set(Rc::new(all));
+                        show(&network);
+                    }
+                    Err(message) => switch_error.set(Some(format!(
+                        "The index “{}” could not be loaded: {message}",
+                        entry.name
+                    ))),
+                }
+            });
         })
     };
 
@@ -202,17 +267,23 @@ fn search_panel(props: &PanelProps) -> Html {
                 entry.name, items, entry.dimension, storage_name(entry.storage), entry.forest.trees,
                 entry.search_k, entry.description
             ) }</p>
-            if props.networks.len() > 1 {
+            if loaded.manifest.networks.len() > 1 {
                 <p>
                     <label for="network">{ "Network" }</label>
-                    <select id="network" onchange={on_network}>
-                        { for props.networks.iter().map(|n| html! {
-                            <option value={n.entry.name.clone()} selected={n.entry.name == entry.name}>
-                                { format!("{} — {}", n.entry.name, n.entry.description) }
+                    <select id="network" onchange={on_network} disabled={switching.is_some()}>
+                        { for loaded.manifest.networks.iter().map(|n| html! {
+                            <option value={n.name.clone()} selected={n.name == entry.name}>
+                                { format!("{} — {}", n.name, n.description) }
                             </option>
                         }) }
                     </select>
                 </p>
+                if let Some(message) = &*switching {
+                    <p id="switching" role="status">{ message }</p>
+                }
+                if let Some(message) = &*switch_error {
+                    <p class="error" role="alert">{ message }</p>
+                }
             }
             <form onsubmit={on_search} novalidate=true>
                 <label for="item">{ "Query with the vector of item" }</label>

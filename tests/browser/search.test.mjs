@@ -67,7 +67,7 @@ test("the page loads the index and answers a nearest-neighbour query", async () 
 
   // The network switch: the same item searched in the look index gives that index's answer.
   await page.selectOption("#network", "look");
-  await page.getByRole("status").filter({ hasText: "Index “look” loaded" }).waitFor();
+  await page.getByRole("status").filter({ hasText: "Index “look” loaded" }).waitFor({ timeout: 30_000 });
   await page.locator("#results tbody tr").first().waitFor();
   const lookItems = await page
     .locator("#results tbody tr")
@@ -132,12 +132,20 @@ test("a damaged shard is refused with its reason, not searched", async () => {
 
 test("a second visit takes the index from the Cache API and downloads no shard", async () => {
   const context = await browser.newContext();
+  const mark0 = site.requests.length;
   const first = await context.newPage();
   await first.goto(site.url);
   await first.getByRole("status").filter({ hasText: "loaded" }).waitFor({ timeout: 30_000 });
   const index = (r) => r.path.endsWith(".bin") || r.path.endsWith("catalog.json");
-  const firstVisit = site.requests.filter(index).length;
-  assert.ok(firstVisit >= 3, `the first visit downloads the index (${firstVisit} files)`);
+  const firstVisit = site.requests.slice(mark0).filter(index).map((r) => r.path);
+  assert.ok(
+    firstVisit.some((p) => p.endsWith("catalog.json")) && firstVisit.some((p) => p.startsWith("/index-shards/mobilefacenet192-")),
+    `the first visit downloads the catalog and the default network: ${firstVisit}`,
+  );
+  assert.ok(
+    !firstVisit.some((p) => p.startsWith("/index-shards/look-")),
+    `the other network waits until it is chosen: ${firstVisit}`,
+  );
   await first.close();
 
   const mark = site.requests.length;

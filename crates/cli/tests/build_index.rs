@@ -78,7 +78,9 @@ fn make_dataset(photos: &Path, dir: &Path) {
     fs::write(dir.join("README.txt"), b"stray").unwrap();
 }
 
-fn build(models: &Path, dataset: &Path, out: &Path, cache: &Path, extra: &[&str]) -> String {
+/// Runs `cfaces build-index` on `dataset` into `out` (thumbnails beside it, in `out.thumbs`).
+fn build_index(models: &Path, dataset: &Path, out: &Path, cache: &Path, extra: &[&str]) -> Output {
+    let thumbs = out.with_extension("thumbs");
     let mut args = vec![
         "build-index",
         "--dataset",
@@ -86,18 +88,18 @@ fn build(models: &Path, dataset: &Path, out: &Path, cache: &Path, extra: &[&str]
         "--out",
         out.to_str().unwrap(),
         "--thumbnails",
-        out.with_extension("thumbs")
-            .to_str()
-            .unwrap()
-            .to_string()
-            .leak(),
+        thumbs.to_str().unwrap(),
         "--cache",
         cache.to_str().unwrap(),
         "--models",
         models.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    ok(&cfaces(&args))
+    cfaces(&args)
+}
+
+fn build(models: &Path, dataset: &Path, out: &Path, cache: &Path, extra: &[&str]) -> String {
+    ok(&build_index(models, dataset, out, cache, extra))
 }
 
 fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -231,29 +233,14 @@ fn bad_arguments_and_empty_collections_fail_with_the_reason_and_write_nothing() 
     let empty = tmp.path().join("empty");
     fs::create_dir_all(empty.join("Someone")).unwrap();
     let out = tmp.path().join("index");
+    let cache = tmp.path().join("cache");
     let run = |dataset: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "build-index",
-            "--dataset",
-            dataset.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--models",
-            models.to_str().unwrap(),
-            "--cache",
-            tmp.path()
-                .join("cache")
-                .to_str()
-                .unwrap()
-                .to_string()
-                .leak(),
-        ];
-        args.extend_from_slice(extra);
-        failed(&cfaces(&args))
+        failed(&build_index(&models, dataset, &out, &cache, extra))
     };
     assert!(run(&empty, &[]).contains("holds no photo"));
     assert!(run(&tmp.path().join("absent"), &[]).contains("does not exist"));
     assert!(run(&empty, &["--networks", "nope"]).contains("unknown network \"nope\""));
     assert!(run(&empty, &["--thumb-base-url", "https://cdn"]).contains("must end with `/`"));
     assert!(!out.exists(), "nothing is written when the build fails");
+    assert!(!out.with_extension("thumbs").exists());
 }
