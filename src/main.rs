@@ -1,9 +1,18 @@
-//! The CelebrityFaces page: a thin Yew shell over the pure search crates.
+//! The CelebrityFaces page: a thin Yew shell. The face pipeline and the search run in the worker
+//! (src/bin/worker.rs); this program shows the photo, the boxes and the matches.
 
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
-mod loader;
+mod dev;
+#[cfg(target_arch = "wasm32")]
+mod intake;
+#[cfg(target_arch = "wasm32")]
+mod matches;
+#[cfg(target_arch = "wasm32")]
+mod photo_view;
+#[cfg(target_arch = "wasm32")]
+mod share;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

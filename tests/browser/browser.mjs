@@ -1,11 +1,16 @@
 // Launches Debian's chromium through playwright-core: headless, no sandbox (root), and no
-// background networking, since this machine reaches nothing outside.
+// background networking, since this machine reaches nothing outside. Helpers shared by the
+// browser tests: the test photos, opening the page, giving it a photo, waiting for matches.
 import { chromium } from "playwright-core";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 export const ARTIFACTS = process.env.CF_ARTIFACTS ?? "artifacts";
+export const DIST = process.env.CF_DIST ?? "dist";
+/** face_recognition 1.3.0's test images (scripts/fetch-test-photos.sh prints the folder). */
+export const PHOTOS = process.env.CF_TEST_PHOTOS;
 
-export async function launch() {
+export async function launch(extraArgs = []) {
   await mkdir(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: process.env.CF_CHROMIUM ?? "/usr/bin/chromium",
@@ -17,6 +22,90 @@ export async function launch() {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...extraArgs,
     ],
   });
+}
+
+export function photo(name) {
+  if (!PHOTOS) throw new Error("CF_TEST_PHOTOS is not set (scripts/fetch-test-photos.sh)");
+  return join(PHOTOS, name);
+}
+
+/** A fresh context and page; page errors and console errors are collected. */
+export async function openPage(browser, url, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 1000 }, ...options });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  return { context, page, errors };
+}
+
+export async function ready(page, network = "mobilefacenet192") {
+  await page.locator(`#status[data-ready="${network}"]`).waitFor({ timeout: 60_000 });
+}
+
+/** The matches on the page: [{ item, person, similarity, name }]. */
+export async function matches(page) {
+  return page.locator("#matches .card").evaluateAll((cards) =>
+    cards.map((c) => ({
+      item: Number(c.dataset.item),
+      person: Number(c.dataset.person),
+      similarity: Number(c.dataset.similarity),
+      name: c.querySelector(".name").textContent,
+    })),
+  );
+}
+
+/** Waits until the matches differ from `before` (a result of `matches`), and returns them. */
+export async function changedMatches(page, before) {
+  const key = JSON.stringify(before.map((m) => [m.item, m.similarity]));
+  await page.waitForFunction(
+    (previous) => {
+      const cards = [...document.querySelectorAll("#matches .card")];
+      const now = JSON.stringify(cards.map((c) => [Number(c.dataset.item), Number(c.dataset.similarity)]));
+      return cards.length > 0 && now !== previous;
+    },
+    key,
+    { timeout: 60_000 },
+  );
+  return matches(page);
+}
+
+export async function givePhoto(page, file) {
+  await page.setInputFiles("#photo-input", file);
+  await page.locator("#matches .card").first().waitFor({ timeout: 60_000 });
+  return matches(page);
+}
+
+/**
+ * A photo composed in the page from the test photos: `draw(ctx, images)` runs in the browser
+ * on a canvas of `width` x `height`; resolves to { name, mimeType, buffer } for setInputFiles.
+ */
+export async function composePhoto(page, names, width, height, draw) {
+  const sources = await Promise.all(
+    names.map(async (n) => `data:image/jpeg;base64,${(await readFile(photo(n))).toString("base64")}`),
+  );
+  const base64 = await page.evaluate(
+    async ({ sources, width, height, draw }) => {
+      const images = await Promise.all(
+        sources.map((src) => new Promise((ok) => {
+          const image = new Image();
+          image.onload = () => ok(image);
+          image.src = src;
+        })),
+      );
+      const canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      const ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#d8d4cc";
+      ctx.fillRect(0, 0, width, height);
+      new Function("ctx", "images", draw)(ctx, images);
+      return canvas.toDataURL("image/jpeg", 0.92).split(",")[1];
+    },
+    { sources, width, height, draw },
+  );
+  return { name: "composed.jpg", mimeType: "image/jpeg", buffer: Buffer.from(base64, "base64") };
 }

@@ -1,7 +1,9 @@
-// A static file server for the built site on 127.0.0.1, recording every request it answers.
+// A static file server for the built site on 127.0.0.1, recording every request it answers
+// (method, path, query, and how many body bytes came with it).
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -10,18 +12,27 @@ const TYPES = {
   ".wasm": "application/wasm",
   ".json": "application/json",
   ".bin": "application/octet-stream",
+  ".onnx": "application/octet-stream",
+  ".tflite": "application/octet-stream",
   ".png": "image/png",
   ".jpg": "image/jpeg",
+  ".svg": "image/svg+xml",
   ".webmanifest": "application/manifest+json",
 };
 
-/** Serves `root` on an ephemeral port; resolves to { url, requests, close }. */
-export async function serve(root) {
+/**
+ * Serves `root` on an ephemeral port; resolves to { url, requests, close }. With `gzip`, answers
+ * that the client accepts compressed are gzip-compressed, as a static host or CDN would.
+ */
+export async function serve(root, { gzip = false } = {}) {
   const base = resolve(root);
   const requests = [];
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    requests.push({ method: req.method, path });
+    const address = new URL(req.url, "http://x");
+    const path = decodeURIComponent(address.pathname);
+    const record = { method: req.method, path, query: address.search, bodyBytes: 0, sentBytes: 0 };
+    requests.push(record);
+    for await (const chunk of req) record.bodyBytes += chunk.length;
     let file = normalize(join(base, path));
     if (!file.startsWith(base)) {
       res.writeHead(403).end();
@@ -29,8 +40,14 @@ export async function serve(root) {
     }
     try {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      let body = await readFile(file);
+      const headers = { "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
+      if (gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+        body = gzipSync(body, { level: 9 });
+        headers["content-encoding"] = "gzip";
+      }
+      record.sentBytes = body.length;
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");

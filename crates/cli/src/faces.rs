@@ -447,6 +447,8 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             missed,
             result.unscored,
         );
+        let threshold = result.thresholds.iter().sum::<f32>() / result.thresholds.len() as f32;
+        println!("{name}: same-person cosine threshold {threshold:.3} (mean over the folds)");
         if args.retrieval {
             report_retrieval(name, vectors)?;
         }

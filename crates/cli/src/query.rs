@@ -1,9 +1,11 @@
-//! `cfaces query`: the nearest items to one item's vector, as the page computes them; the browser
-//! tests compare the page's answer with this one to prove wasm and native search agree.
+//! `cfaces query`: the nearest items to one item's vector, or to the largest face of a photo, as
+//! the page computes them; the browser tests compare the page's answer with this one to prove
+//! wasm and native agree, search alone and the whole photo-to-matches path.
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
+use cf_face::{FaceError, FacePipeline, Network, NetworkSpec, Photo};
 use cf_forest::Searcher;
 use clap::Args;
 use serde::Serialize;
@@ -19,8 +21,14 @@ pub struct QueryArgs {
     #[arg(long)]
     network: Option<String>,
     /// Item whose stored vector is the query.
+    #[arg(long, required_unless_present = "photo", conflicts_with = "photo")]
+    item: Option<u32>,
+    /// Photo whose largest face is the query (the face the page preselects).
     #[arg(long)]
-    item: u32,
+    photo: Option<PathBuf>,
+    /// Folder with the fetched models, for --photo.
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
     /// Neighbours to return.
     #[arg(long, default_value_t = 10)]
     k: usize,
@@ -45,13 +53,18 @@ pub fn run(args: QueryArgs) -> Result<()> {
     else {
         bail!("the index has no network");
     };
-    ensure!(
-        (args.item as usize) < index.len(),
-        "item {} is out of range: the index holds {} items",
-        args.item,
-        index.len()
-    );
-    let query = index.vector(args.item);
+    let query = match (args.item, &args.photo) {
+        (Some(item), _) => {
+            ensure!(
+                (item as usize) < index.len(),
+                "item {item} is out of range: the index holds {} items",
+                index.len()
+            );
+            index.vector(item)
+        }
+        (None, Some(photo)) => photo_vector(&manifest, &network.name, photo, &args.models)?,
+        (None, None) => bail!("give --item or --photo"),
+    };
     let found = index.search(&mut Searcher::new(), &query, args.k, Some(network.search_k))?;
     let rows: Vec<Found> = found
         .iter()
@@ -62,4 +75,38 @@ pub fn run(args: QueryArgs) -> Result<()> {
         .collect();
     println!("{}", serde_json::to_string(&rows)?);
     Ok(())
+}
+
+/// The vector of the largest face of `photo` in network `name`, with the models the manifest
+/// names.
+fn photo_vector(
+    manifest: &cf_shards::Manifest,
+    name: &str,
+    photo: &std::path::Path,
+    models: &std::path::Path,
+) -> Result<Vec<f32>> {
+    let read = |file: &str| {
+        std::fs::read(models.join(file))
+            .with_context(|| format!("cannot read model {}", models.join(file).display()))
+    };
+    let [detector, landmarks] = manifest.pipeline_models.as_slice() else {
+        bail!("the manifest must list the detector and landmark models");
+    };
+    let pipeline = FacePipeline::new(&read(&detector.file)?, &read(&landmarks.file)?)?;
+    let spec = NetworkSpec::named(name).with_context(|| format!("unknown network {name:?}"))?;
+    let network = Network::load(spec, |file| {
+        read(file).map_err(|e| FaceError::Model {
+            model: file.into(),
+            reason: format!("{e:#}"),
+        })
+    })?;
+    let bytes = std::fs::read(photo).with_context(|| format!("cannot read {}", photo.display()))?;
+    let decoded = Photo::decode(&bytes).with_context(|| format!("{}", photo.display()))?;
+    let largest = pipeline
+        .boxes(&decoded)?
+        .into_iter()
+        .max_by(|a, b| a.area().total_cmp(&b.area()))
+        .with_context(|| format!("no face in {}", photo.display()))?;
+    let face = pipeline.face_in_box(&decoded, largest)?;
+    Ok(network.embed(&decoded, &face)?)
 }

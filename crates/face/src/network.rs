@@ -3,7 +3,7 @@
 use crate::{Embedder, Face, FaceError, LookNet, LookWeights, NetworkCard, Photo, look};
 
 /// What the index and the page need to know about a network before loading it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NetworkSpec {
     /// Name on the command line, in the manifest and in the UI switch.
     pub name: &'static str,
@@ -13,6 +13,10 @@ pub struct NetworkSpec {
     pub dimension: usize,
     /// Model files (in `models/`) it loads, in the order [`Network::load`] asks for them.
     pub files: &'static [&'static str],
+    /// Cosine similarity above which two faces are judged the same person: LFW's 10-fold
+    /// verification threshold, the mean over the folds (`cfaces eval` prints it). The page uses
+    /// it to explain what a similarity means.
+    pub same_person_similarity: f32,
 }
 
 impl NetworkSpec {
@@ -22,6 +26,7 @@ impl NetworkSpec {
         description: NetworkCard::MOBILEFACENET_192.description,
         dimension: NetworkCard::MOBILEFACENET_192.dimension,
         files: &[NetworkCard::MOBILEFACENET_192.file],
+        same_person_similarity: 0.380,
     };
     /// faceplugin's 512-d identity network.
     pub const FACEPLUGIN: NetworkSpec = NetworkSpec {
@@ -29,6 +34,7 @@ impl NetworkSpec {
         description: NetworkCard::FACEPLUGIN_512.description,
         dimension: NetworkCard::FACEPLUGIN_512.dimension,
         files: &[NetworkCard::FACEPLUGIN_512.file],
+        same_person_similarity: 0.284,
     };
     /// The overall-look blend of identity, gender and age.
     pub const LOOK: NetworkSpec = NetworkSpec {
@@ -36,6 +42,7 @@ impl NetworkSpec {
         description: "Overall look: identity 50 %, gender 30 %, age 20 % (MobileFaceNet + SSR-Net)",
         dimension: look::LOOK_DIMENSION,
         files: &[LookNet::IDENTITY.file, "fr_age.onnx", "fr_gender.onnx"],
+        same_person_similarity: 0.610,
     };
 
     /// Every network this build knows; the first is the default.

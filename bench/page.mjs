@@ -1,0 +1,125 @@
+// The page's figures, measured in headless Chromium against the built site on 127.0.0.1 (issue
+// 5's targets; the peer, @vladmandic/face-api 1.7.15, was measured in the same browser):
+//   cold   first visit (empty caches) to the first matches of a 1 MP photo;
+//   warm   photo chosen to matches shown, models and index loaded, per stage;
+//   visit  a second visit (Cache API warm, models compiled again) to the first matches;
+//   bytes  what a first visit transfers, by type, uncompressed and as gzip/brotli would send it;
+//   long   the longest main-thread task (PerformanceObserver 'longtask') during each search.
+// A figure to read, not a pass/fail: run with scripts/bench-page.sh after scripts/build-web.sh.
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+import { serve } from "../tests/browser/server.mjs";
+import { launch, DIST, photo } from "../tests/browser/browser.mjs";
+
+const RUNS = Number(process.env.CF_RUNS ?? 5);
+const PHOTO = photo("obama.jpg"); // 910 x 1137 = 1.03 MP
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const LONG_TASKS = `
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) window.__longTasks.push({ start: entry.startTime, duration: entry.duration });
+  }).observe({ type: "longtask", buffered: true });
+`;
+
+async function firstMatches(page) {
+  // Time (ms since navigation start) at which the first card is on the page.
+  await page.waitForFunction(() => document.querySelector("#matches .card"), null, { timeout: 120_000, polling: 5 });
+  return page.evaluate(() => window.__firstCard);
+}
+
+const WATCH_CARDS = `
+  new MutationObserver(() => {
+    if (!window.__firstCard && document.querySelector("#matches .card")) window.__firstCard = performance.now();
+  }).observe(document, { childList: true, subtree: true });
+`;
+
+async function searchOnce(page) {
+  const mark = await page.evaluate(() => performance.now());
+  const seq = await page.evaluate(() => document.querySelector("#timing")?.dataset.total ?? null);
+  await page.setInputFiles("#photo-input", PHOTO);
+  await page.waitForFunction((previous) => {
+    const timing = document.querySelector("#timing");
+    return timing && timing.dataset.total !== previous && document.querySelector("#matches .card");
+  }, seq, { timeout: 60_000, polling: 5 });
+  await page.waitForTimeout(100);
+  return page.evaluate((mark) => {
+    const t = document.querySelector("#timing").dataset;
+    const longest = Math.max(0, ...window.__longTasks.filter((l) => l.start >= mark).map((l) => l.duration));
+    return { ...Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Number(v)])), longest };
+  }, mark);
+}
+
+const site = await serve(DIST);
+const browser = await launch();
+try {
+  // Cold first visits.
+  const cold = [];
+  let firstVisit = [];
+  for (let run = 0; run < RUNS; run++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.addInitScript(WATCH_CARDS + LONG_TASKS);
+    const mark = site.requests.length;
+    await page.goto(site.url);
+    await page.setInputFiles("#photo-input", PHOTO);
+    cold.push(await firstMatches(page));
+    if (run === 0) firstVisit = site.requests.slice(mark);
+    // A second visit in the same browser profile.
+    if (run === 0) {
+      const again = await context.newPage();
+      await again.addInitScript(WATCH_CARDS + LONG_TASKS);
+      await again.goto(site.url);
+      await again.setInputFiles("#photo-input", PHOTO);
+      console.log(`second visit (Cache API warm) to first matches: ${(await firstMatches(again)).toFixed(0)} ms`);
+      const warm = [];
+      for (let i = 0; i < RUNS + 2; i++) warm.push(await searchOnce(again));
+      const w = warm.slice(2);
+      const stages = ["decode", "detect", "landmarks", "align", "embed", "search", "render", "total", "longest"];
+      console.log(`warm, photo chosen to matches shown, medians of ${w.length} (ms):`);
+      console.log("  " + stages.map((s) => `${s} ${median(w.map((r) => r[s])).toFixed(1)}`).join(", "));
+      console.log(`  longest main-thread task during a search: ${Math.max(...w.map((r) => r.longest)).toFixed(0)} ms (0 = none over 50 ms)`);
+      await again.close();
+    }
+    await context.close();
+  }
+  console.log(`cold first visit to first matches, ${RUNS} runs: median ${median(cold).toFixed(0)} ms (${cold.map((c) => c.toFixed(0)).join(", ")})`);
+
+  // Bytes of the first visit, by type.
+  const kinds = [
+    ["wasm", (p) => p.endsWith(".wasm")],
+    ["js", (p) => p.endsWith(".js")],
+    ["models", (p) => p.startsWith("/models/")],
+    ["index", (p) => p.startsWith("/index-shards/")],
+    ["thumbnails", (p) => p.startsWith("/thumbnails/")],
+    ["other", () => true],
+  ];
+  const totals = Object.fromEntries(kinds.map(([k]) => [k, { files: 0, raw: 0, gzip: 0, brotli: 0 }]));
+  const seen = new Set();
+  for (const request of firstVisit) {
+    if (seen.has(request.path) || request.sentBytes === 0) continue;
+    seen.add(request.path);
+    const file = join(DIST, request.path.endsWith("/") ? request.path + "index.html" : request.path);
+    if (!(await stat(file).catch(() => null))?.isFile()) continue;
+    const body = await readFile(file);
+    const [kind] = kinds.find(([, match]) => match(request.path));
+    const t = totals[kind];
+    t.files += 1;
+    t.raw += body.length;
+    t.gzip += gzipSync(body, { level: 9 }).length;
+    t.brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } }).length;
+  }
+  const mb = (b) => (b / 1e6).toFixed(2);
+  console.log("first visit, bytes by type (MB): files, uncompressed, gzip -9, brotli 9");
+  let sum = { raw: 0, gzip: 0, brotli: 0 };
+  for (const [kind, t] of Object.entries(totals)) {
+    if (!t.files) continue;
+    console.log(`  ${kind.padEnd(10)} ${String(t.files).padStart(3)} ${mb(t.raw).padStart(7)} ${mb(t.gzip).padStart(7)} ${mb(t.brotli).padStart(7)}`);
+    for (const k of Object.keys(sum)) sum[k] += t[k];
+  }
+  console.log(`  ${"total".padEnd(10)}     ${mb(sum.raw).padStart(7)} ${mb(sum.gzip).padStart(7)} ${mb(sum.brotli).padStart(7)}`);
+} finally {
+  await browser.close();
+  await site.close();
+}

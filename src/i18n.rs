@@ -1,0 +1,248 @@
+//! The page's words in English and Russian. Every text is a field of [`Text`], so a language
+//! that lacks one does not compile. `{n}`-style holes are filled with [`fill`].
+
+/// A language of the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// The first of the browser's preferred languages that the page speaks; English otherwise.
+    pub fn choose<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Lang {
+        for tag in preferred {
+            let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+            match primary.as_str() {
+                "ru" => return Lang::Ru,
+                "en" => return Lang::En,
+                _ => {}
+            }
+        }
+        Lang::En
+    }
+
+    /// BCP 47 code, for `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Ru,
+            Lang::Ru => Lang::En,
+        }
+    }
+
+    pub fn text(self) -> &'static Text {
+        match self {
+            Lang::En => &EN,
+            Lang::Ru => &RU,
+        }
+    }
+}
+
+/// Replaces each `{key}` of `template` with its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_string(), |text, (key, value)| {
+            text.replace(&format!("{{{key}}}"), value)
+        })
+}
+
+/// Every text of the page.
+pub struct Text {
+    pub title: &'static str,
+    pub lede: &'static str,
+    /// The label of the switch, written in the other language.
+    pub switch_language: &'static str,
+    pub switch_language_name: &'static str,
+    pub loading_index: &'static str,
+    pub index_failed: &'static str,
+    /// `{done}`, `{total}` in MB, `{percent}`.
+    pub downloading: &'static str,
+    pub preparing: &'static str,
+    /// `{network}`, `{people}`, `{items}`.
+    pub ready: &'static str,
+    pub network_label: &'static str,
+    pub network_identity: &'static str,
+    pub network_look: &'static str,
+    pub network_failed: &'static str,
+    pub choose_photo: &'static str,
+    pub drop_hint: &'static str,
+    pub take_photo: &'static str,
+    pub capture: &'static str,
+    pub cancel: &'static str,
+    pub camera_refused: &'static str,
+    pub camera_absent: &'static str,
+    pub camera_failed: &'static str,
+    pub not_an_image: &'static str,
+    pub privacy: &'static str,
+    pub analysing: &'static str,
+    pub photo_empty: &'static str,
+    pub photo_unknown_format: &'static str,
+    pub photo_too_large: &'static str,
+    pub photo_damaged: &'static str,
+    pub photo_failed: &'static str,
+    pub no_face_in_box: &'static str,
+    pub no_face_found: &'static str,
+    /// `{n}`.
+    pub faces_found: &'static str,
+    pub one_face_found: &'static str,
+    pub edit_hint: &'static str,
+    /// `{n}`, `{count}`.
+    pub face_label: &'static str,
+    pub drawn_face: &'static str,
+    pub what_network_sees: &'static str,
+    pub matches_title: &'static str,
+    pub distinct_toggle: &'static str,
+    /// `{threshold}`.
+    pub similarity_explained: &'static str,
+    pub similarity_label: &'static str,
+    pub one_photo: &'static str,
+    /// `{n}`.
+    pub photos_of_person: &'static str,
+    pub close: &'static str,
+    /// `{name}`, `{n}`.
+    pub all_photos_title: &'static str,
+    pub download_card: &'static str,
+    pub card_caption: &'static str,
+    /// `{total}` and the stages.
+    pub timing: &'static str,
+    pub developer_tools: &'static str,
+}
+
+static EN: Text = Text {
+    title: "CelebrityFaces",
+    lede: "Which celebrity do you look like? Everything runs in your browser: your photo never leaves your device.",
+    switch_language: "По-русски",
+    switch_language_name: "Switch to Russian",
+    loading_index: "Loading the index…",
+    index_failed: "The face models or the index could not be loaded: {message}",
+    downloading: "Downloading the models and index: {done} of {total} MB ({percent} %)",
+    preparing: "Preparing the models…",
+    ready: "Ready: {items} photos of {people} people ({network}).",
+    network_label: "Compare by",
+    network_identity: "Identity: who you are most like",
+    network_look: "Overall look: identity, gender and age",
+    network_failed: "That comparison could not be loaded: {message}",
+    choose_photo: "Choose a photo",
+    drop_hint: "…or drop one here, or paste it (Ctrl+V).",
+    take_photo: "Take a photo",
+    capture: "Capture",
+    cancel: "Cancel",
+    camera_refused: "The camera was refused. Allow it in the browser's site settings, or choose a photo instead.",
+    camera_absent: "No camera was found on this device. Choose a photo instead.",
+    camera_failed: "The camera could not be started: {message}",
+    not_an_image: "That is not an image. Choose a JPEG, PNG, WebP, GIF or BMP photo.",
+    privacy: "Your photo is analysed on this device and is never uploaded or stored.",
+    analysing: "Looking for faces…",
+    photo_empty: "The file is empty.",
+    photo_unknown_format: "This file is not a photo the page can read. Use JPEG, PNG, WebP, GIF or BMP.",
+    photo_too_large: "This photo is too large to read (over 20,000 pixels on a side).",
+    photo_damaged: "This photo is damaged and cannot be read.",
+    photo_failed: "The photo could not be analysed.",
+    no_face_in_box: "No face could be read in that box. Draw it around the eyes, nose and mouth.",
+    no_face_found: "No face was found. Drag on the photo to draw a box around a face.",
+    faces_found: "{n} faces found. Pick one by clicking its box.",
+    one_face_found: "One face found.",
+    edit_hint: "Drag the box to move it, its corners to resize it, or drag on the photo to draw a new one. With the keyboard: arrows move, Shift+arrows resize.",
+    face_label: "Face {n} of {count}",
+    drawn_face: "Face you drew",
+    what_network_sees: "What the network sees",
+    matches_title: "Your celebrity matches",
+    distinct_toggle: "One photo per person",
+    similarity_explained: "Similarity is how close two faces are for the network, from 0 to 100 %. On LFW's test pairs, two photos of one person mostly score above {threshold} % and two different people below it; among thousands of faces a stranger's best look-alikes often pass it too, so read it as resemblance, not identity.",
+    similarity_label: "similarity",
+    one_photo: "1 photo",
+    photos_of_person: "{n} photos",
+    close: "Close",
+    all_photos_title: "All {n} photos of {name}",
+    download_card: "Download result card",
+    card_caption: "My celebrity look-alike",
+    timing: "Matched in {total} ms",
+    developer_tools: "For developers: search by index item",
+};
+
+static RU: Text = Text {
+    title: "CelebrityFaces",
+    lede: "На какую знаменитость вы похожи? Всё работает в вашем браузере: фото не покидает ваше устройство.",
+    switch_language: "English",
+    switch_language_name: "Переключить на английский",
+    loading_index: "Загружаем индекс…",
+    index_failed: "Не удалось загрузить модели или индекс: {message}",
+    downloading: "Загружаем модели и индекс: {done} из {total} МБ ({percent} %)",
+    preparing: "Готовим модели…",
+    ready: "Готово: {items} фото {people} человек ({network}).",
+    network_label: "Сравнивать по",
+    network_identity: "Личность: на кого вы больше всего похожи",
+    network_look: "Общий облик: личность, пол и возраст",
+    network_failed: "Не удалось загрузить это сравнение: {message}",
+    choose_photo: "Выбрать фото",
+    drop_hint: "…или перетащите его сюда, или вставьте (Ctrl+V).",
+    take_photo: "Сделать снимок",
+    capture: "Снять",
+    cancel: "Отмена",
+    camera_refused: "Доступ к камере запрещён. Разрешите его в настройках сайта в браузере или выберите фото.",
+    camera_absent: "На этом устройстве нет камеры. Выберите фото.",
+    camera_failed: "Не удалось включить камеру: {message}",
+    not_an_image: "Это не изображение. Выберите фото JPEG, PNG, WebP, GIF или BMP.",
+    privacy: "Фото анализируется на этом устройстве, никуда не отправляется и не сохраняется.",
+    analysing: "Ищем лица…",
+    photo_empty: "Файл пуст.",
+    photo_unknown_format: "Страница не может прочитать этот файл. Используйте JPEG, PNG, WebP, GIF или BMP.",
+    photo_too_large: "Фото слишком большое (больше 20 000 пикселей по стороне).",
+    photo_damaged: "Фото повреждено и не читается.",
+    photo_failed: "Не удалось проанализировать фото.",
+    no_face_in_box: "В этой рамке не удалось найти лицо. Обведите глаза, нос и рот.",
+    no_face_found: "Лиц не найдено. Обведите лицо рамкой, протянув по фото.",
+    faces_found: "Найдено лиц: {n}. Выберите одно, нажав на его рамку.",
+    one_face_found: "Найдено одно лицо.",
+    edit_hint: "Рамку можно перетащить, за углы — изменить размер, а протянув по фото — нарисовать новую. С клавиатуры: стрелки двигают, Shift+стрелки меняют размер.",
+    face_label: "Лицо {n} из {count}",
+    drawn_face: "Нарисованное вами лицо",
+    what_network_sees: "Что видит нейросеть",
+    matches_title: "Похожие знаменитости",
+    distinct_toggle: "Одно фото на человека",
+    similarity_explained: "Сходство — насколько близки два лица для нейросети, от 0 до 100 %. На тестовых парах LFW два фото одного человека обычно дают больше {threshold} %, а разных людей — меньше; среди тысяч лиц самые похожие двойники незнакомца часто тоже проходят этот порог, так что это сходство, а не личность.",
+    similarity_label: "сходство",
+    one_photo: "Фото: 1",
+    photos_of_person: "Фото: {n}",
+    close: "Закрыть",
+    all_photos_title: "Все фото ({n}): {name}",
+    download_card: "Скачать карточку результата",
+    card_caption: "Моя знаменитость-двойник",
+    timing: "Найдено за {total} мс",
+    developer_tools: "Для разработчиков: поиск по номеру фото в индексе",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_language_picks_the_page_language() {
+        assert_eq!(Lang::choose(["ru-RU", "en"]), Lang::Ru);
+        assert_eq!(Lang::choose(["de-DE", "en-GB", "ru"]), Lang::En);
+        assert_eq!(Lang::choose(["de", "RU"]), Lang::Ru);
+        assert_eq!(Lang::choose([]), Lang::En);
+        assert_eq!(Lang::Ru.other(), Lang::En);
+    }
+
+    #[test]
+    fn holes_are_filled_in_both_languages() {
+        for lang in [Lang::En, Lang::Ru] {
+            let text = fill(lang.text().faces_found, &[("n", "3")]);
+            assert!(text.contains('3') && !text.contains("{n}"), "{text}");
+            let text = fill(
+                lang.text().downloading,
+                &[("done", "1.0"), ("total", "9.5"), ("percent", "11")],
+            );
+            assert!(!text.contains('{'), "{text}");
+        }
+    }
+}

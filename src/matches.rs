@@ -1,0 +1,299 @@
+//! The matches: the crop the network saw, then the most similar celebrities as cards
+//! (thumbnail, name, similarity); a card opens every photo of that person in the index.
+
+use std::rc::Rc;
+
+use celebrityfaces::i18n::{Lang, fill};
+use celebrityfaces::protocol::{Hit, distinct_people};
+use cf_shards::Catalog;
+use wasm_bindgen::Clamped;
+use yew::prelude::*;
+
+use crate::share::{CardContent, download_card};
+
+/// Cards shown.
+const CARDS: usize = 12;
+
+/// The catalog and where the thumbnails are.
+#[derive(Clone)]
+pub struct People {
+    pub catalog: Rc<Catalog>,
+    pub thumb_base_url: String,
+    /// Photos per person.
+    photo_counts: Rc<Vec<u32>>,
+}
+
+impl PartialEq for People {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.catalog, &other.catalog) && self.thumb_base_url == other.thumb_base_url
+    }
+}
+
+impl People {
+    pub fn new(catalog: Catalog, thumb_base_url: &str) -> People {
+        let mut counts = vec![0u32; catalog.names.len()];
+        for &person in &catalog.person_of_item {
+            if let Some(count) = counts.get_mut(person as usize) {
+                *count += 1;
+            }
+        }
+        People {
+            catalog: Rc::new(catalog),
+            thumb_base_url: thumb_base_url.to_string(),
+            photo_counts: Rc::new(counts),
+        }
+    }
+
+    pub fn person_of(&self, item: u32) -> Option<u32> {
+        self.catalog.person_of_item.get(item as usize).copied()
+    }
+
+    /// Display name of the person in `item`.
+    pub fn name_of(&self, item: u32) -> Option<&str> {
+        let person = self.person_of(item)?;
+        self.catalog.names.get(person as usize).map(String::as_str)
+    }
+
+    /// Address of `item`'s thumbnail.
+    pub fn thumb_url(&self, item: u32) -> Option<String> {
+        let name = self.catalog.thumbs.get(item as usize)?;
+        Some(format!("{}{name}.jpg", self.thumb_base_url))
+    }
+
+    pub fn photo_count(&self, person: u32) -> u32 {
+        self.photo_counts.get(person as usize).copied().unwrap_or(0)
+    }
+
+    /// The hits to show: the best photo of each person, or the nearest photos as they are.
+    pub fn shown_hits(&self, hits: &[Hit], distinct: bool) -> Vec<Hit> {
+        if distinct {
+            distinct_people(hits, &self.catalog.person_of_item, CARDS)
+        } else {
+            hits.iter().take(CARDS).copied().collect()
+        }
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(3)
+        .collect()
+}
+
+/// A thumbnail: lazy; while it loads, or if the file is missing, the person's initials show.
+pub fn thumbnail(people: &People, item: u32, size: u32) -> Html {
+    let name = people.name_of(item).unwrap_or("?");
+    let drop_image = Callback::from(|e: Event| {
+        if let Some(img) = e.target_dyn_into::<web_sys::Element>() {
+            img.remove();
+        }
+    });
+    html! {
+        <span class="thumb" aria-hidden="true">
+            <span class="initials">{ initials(name) }</span>
+            if let Some(url) = people.thumb_url(item) {
+                <img src={url} alt="" loading="lazy" width={size.to_string()} height={size.to_string()}
+                    onerror={drop_image} />
+            }
+        </span>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct MatchesProps {
+    pub lang: Lang,
+    pub people: Option<People>,
+    pub crop: Rc<Vec<u8>>,
+    pub crop_side: u32,
+    pub hits: Rc<Vec<Hit>>,
+    pub distinct: bool,
+    /// The network's same-person similarity, for the explanation.
+    pub threshold: f32,
+    pub on_distinct: Callback<bool>,
+    pub timing: Html,
+}
+
+/// Draws RGB pixels on a canvas.
+fn paint_rgb(canvas: &web_sys::HtmlCanvasElement, rgb: &[u8], side: u32) -> Option<()> {
+    let context: web_sys::CanvasRenderingContext2d =
+        wasm_bindgen::JsCast::dyn_into(canvas.get_context("2d").ok()??).ok()?;
+    let mut rgba = Vec::with_capacity(rgb.len() / 3 * 4);
+    for pixel in rgb.chunks_exact(3) {
+        rgba.extend_from_slice(&[pixel[0], pixel[1], pixel[2], 255]);
+    }
+    let image =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), side, side).ok()?;
+    context.put_image_data(&image, 0.0, 0.0).ok()
+}
+
+#[function_component(MatchesView)]
+pub fn matches_view(props: &MatchesProps) -> Html {
+    let text = props.lang.text();
+    let canvas = use_node_ref();
+    let gallery = use_state(|| None::<u32>);
+    {
+        let (canvas, crop, side) = (canvas.clone(), props.crop.clone(), props.crop_side);
+        use_effect_with((crop.clone(), side), move |_| {
+            if let Some(canvas) = canvas.cast::<web_sys::HtmlCanvasElement>() {
+                paint_rgb(&canvas, &crop, side);
+            }
+        });
+    }
+    let Some(people) = &props.people else {
+        return Html::default();
+    };
+    let shown = people.shown_hits(&props.hits, props.distinct);
+
+    let on_distinct = {
+        let on_distinct = props.on_distinct.clone();
+        Callback::from(move |event: Event| {
+            if let Some(input) = event.target_dyn_into::<web_sys::HtmlInputElement>() {
+                on_distinct.emit(input.checked());
+            }
+        })
+    };
+    let on_download = {
+        let (people, crop, side, best) = (
+            people.clone(),
+            props.crop.clone(),
+            props.crop_side,
+            shown.first().copied(),
+        );
+        let caption = text.card_caption;
+        let similarity_label = text.similarity_label;
+        Callback::from(move |_: MouseEvent| {
+            let Some(best) = best else {
+                return;
+            };
+            let content = CardContent {
+                crop: crop.clone(),
+                crop_side: side,
+                thumb_url: people.thumb_url(best.item),
+                name: people.name_of(best.item).unwrap_or("?").to_string(),
+                similarity: best.similarity,
+                caption,
+                similarity_label,
+            };
+            wasm_bindgen_futures::spawn_local(download_card(content));
+        })
+    };
+
+    let cards = shown.iter().enumerate().map(|(rank, hit)| {
+        let name = people.name_of(hit.item).unwrap_or("?").to_string();
+        let person = people.person_of(hit.item).unwrap_or(0);
+        let count = people.photo_count(person);
+        let percent = format!("{:.0} %", (100.0 * hit.similarity).max(0.0));
+        let photos = match count {
+            1 => text.one_photo.to_string(),
+            n => fill(text.photos_of_person, &[("n", &n.to_string())]),
+        };
+        let open = {
+            let gallery = gallery.clone();
+            Callback::from(move |_: MouseEvent| gallery.set(Some(person)))
+        };
+        html! {
+            <li class="card" data-item={hit.item.to_string()}
+                data-person={person.to_string()} data-similarity={format!("{:.4}", hit.similarity)}>
+                <button type="button" class="card-open" onclick={open}
+                    aria-label={format!("{}. {name}, {} {percent}; {photos}", rank + 1, text.similarity_label)}>
+                    { thumbnail(people, hit.item, 112) }
+                    <span class="name">{ name.clone() }</span>
+                    <span class="similarity">{ percent.clone() }</span>
+                    <span class="bar" aria-hidden="true">
+                        <span style={format!("width:{:.1}%", (100.0 * hit.similarity).clamp(0.0, 100.0))}></span>
+                    </span>
+                    <span class="count">{ photos }</span>
+                </button>
+            </li>
+        }
+    });
+
+    html! {
+        <section class="matches" aria-labelledby="matches-title">
+            <div class="matches-head">
+                <figure class="crop">
+                    <canvas ref={canvas} id="crop" width={props.crop_side.to_string()}
+                        height={props.crop_side.to_string()} role="img" aria-label={text.what_network_sees}></canvas>
+                    <figcaption>{ text.what_network_sees }</figcaption>
+                </figure>
+                <div class="matches-intro">
+                    <h2 id="matches-title">{ text.matches_title }</h2>
+                    <p class="explain">{ fill(text.similarity_explained, &[("threshold", &format!("{:.0}", 100.0 * props.threshold))]) }</p>
+                    <div class="controls">
+                        <label class="toggle">
+                            <input type="checkbox" id="distinct" checked={props.distinct} onchange={on_distinct} />
+                            { text.distinct_toggle }
+                        </label>
+                        <button type="button" id="download-card" onclick={on_download}>{ text.download_card }</button>
+                    </div>
+                    { props.timing.clone() }
+                </div>
+            </div>
+            <ol class="cards" id="matches">{ for cards }</ol>
+            if let Some(person) = *gallery {
+                <Gallery people={people.clone()} person={person} lang={props.lang}
+                    on_close={let gallery = gallery.clone(); Callback::from(move |()| gallery.set(None))} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct GalleryProps {
+    people: People,
+    person: u32,
+    lang: Lang,
+    on_close: Callback<()>,
+}
+
+/// Every photo of one person, as a modal dialog: focus moves to its Close button, Escape closes.
+#[function_component(Gallery)]
+fn gallery(props: &GalleryProps) -> Html {
+    let text = props.lang.text();
+    let close_button = use_node_ref();
+    {
+        let close_button = close_button.clone();
+        use_effect_with(props.person, move |_| {
+            if let Some(button) = close_button.cast::<web_sys::HtmlElement>() {
+                let _ = button.focus();
+            }
+        });
+    }
+    let people = &props.people;
+    let items = people.catalog.items_of(props.person);
+    let name = people
+        .catalog
+        .names
+        .get(props.person as usize)
+        .cloned()
+        .unwrap_or_default();
+    let close = props.on_close.reform(|_: MouseEvent| ());
+    let on_key = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Escape" {
+                on_close.emit(());
+            }
+        })
+    };
+    let title = fill(
+        text.all_photos_title,
+        &[("n", &items.len().to_string()), ("name", &name)],
+    );
+    html! {
+        <div class="backdrop" onkeydown={on_key}>
+            <div id="gallery" role="dialog" aria-modal="true" aria-labelledby="gallery-title">
+                <header>
+                    <h3 id="gallery-title">{ title }</h3>
+                    <button type="button" id="gallery-close" ref={close_button} onclick={close}>{ text.close }</button>
+                </header>
+                <ul class="gallery-grid">
+                    { for items.iter().map(|&item| html! {
+                        <li data-item={item.to_string()}>{ thumbnail(people, item, 112) }</li>
+                    }) }
+                </ul>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,92 @@
+// Offline and embedded: after one visit the site works with the network cut (service worker,
+// Cache API), and inside another page's iframe it posts its matches to that page.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { writeFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "./server.mjs";
+import { ARTIFACTS, DIST, launch, ready, givePhoto, photo } from "./browser.mjs";
+
+let site;
+let browser;
+
+before(async () => {
+  site = await serve(DIST);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+test("after a first visit the page works offline: reload with the network cut, get matches", async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 1000 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url);
+  await ready(page);
+  const manifest = await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const response = await fetch("manifest.webmanifest");
+    return { active: registration.active?.state, manifest: await response.json() };
+  });
+  assert.equal(manifest.active, "activated");
+  assert.equal(manifest.manifest.display, "standalone", "installable: a web manifest");
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  await context.setOffline(true);
+  await page.reload();
+  await ready(page);
+  const offline = await givePhoto(page, photo("obama.jpg"));
+  assert.ok(offline.length >= 10, "matches with the network off");
+  await page.screenshot({ path: join(ARTIFACTS, "offline.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("?embed=1 in an iframe: a compact page that posts its matches to the parent", async () => {
+  // The parent is another site (another port), as for anyone embedding the page.
+  const folder = await mkdtemp(join(tmpdir(), "cf-embed-"));
+  await writeFile(
+    join(folder, "index.html"),
+    `<!doctype html><meta charset="utf-8"><title>Embedding page</title>
+     <h1>A blog post</h1>
+     <iframe id="faces" src="${site.url}?embed=1" width="420" height="640" allow="camera" title="CelebrityFaces"></iframe>
+     <pre id="received"></pre>
+     <script>
+       window.addEventListener("message", (event) => {
+         if (event.data?.type !== "celebrityfaces:matches") return;
+         window.lastMatches = { origin: event.origin, data: event.data };
+         document.getElementById("received").textContent = JSON.stringify(event.data, null, 1);
+       });
+     </script>`,
+  );
+  const parent = await serve(folder);
+  try {
+    const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(parent.url);
+    const frame = page.frameLocator("#faces");
+    await frame.locator('#status[data-ready="mobilefacenet192"]').waitFor({ timeout: 60_000 });
+    assert.equal(await frame.locator(".lede").count(), 0, "compact: no introduction");
+    await frame.locator("#photo-input").setInputFiles(photo("obama.jpg"));
+    await page.waitForFunction(() => window.lastMatches, null, { timeout: 60_000 });
+    const received = await page.evaluate(() => window.lastMatches);
+    assert.equal(received.origin, new URL(site.url).origin);
+    assert.equal(received.data.network, "mobilefacenet192");
+    assert.equal(received.data.matches.length, 5);
+    for (const m of received.data.matches) {
+      assert.equal(typeof m.name, "string");
+      assert.ok(m.similarity > 0 && m.similarity <= 1);
+    }
+    assert.deepEqual(Object.keys(received.data).sort(), ["matches", "network", "type"], "names and similarities only");
+    await page.screenshot({ path: join(ARTIFACTS, "embedded.png"), fullPage: true });
+    await context.close();
+  } finally {
+    await parent.close();
+    await rm(folder, { recursive: true });
+  }
+});
