@@ -1,20 +1,21 @@
 //! The page's state and its root component. Every change of state is an [`Action`] on one
 //! reducer; the worker's replies are actions too, so what is shown follows from one place.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use celebrityfaces::fetch::{fetch_bytes, fetch_verified};
 use celebrityfaces::i18n::{Lang, Text, fill};
-use celebrityfaces::protocol::{FaceRect, Hit, LoadStage, PhotoProblem, Reply, Request, StageTimes};
-use celebrityfaces::worker::{FaceWorker, INDEX_BASE, WORKER_SCRIPT};
+use celebrityfaces::protocol::{
+    FaceRect, Hit, LoadStage, LoadTimes, PhotoProblem, Reply, Request, StageTimes,
+};
+use celebrityfaces::worker::INDEX_BASE;
 use cf_shards::{Catalog, Manifest, parse_manifest};
-use gloo_worker::{Spawnable, WorkerBridge};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
 use crate::dev::{DevPanel, ItemAnswer, Speed};
 use crate::intake::Intake;
+use crate::link::WorkerLink;
 use crate::matches::{MatchesView, People};
 use crate::photo_view::PhotoView;
 
@@ -41,7 +42,13 @@ fn browser_language() -> Lang {
         return Lang::choose([code.as_str()]);
     }
     let languages: Vec<String> = web_sys::window()
-        .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
+        .map(|w| {
+            w.navigator()
+                .languages()
+                .iter()
+                .filter_map(|l| l.as_string())
+                .collect()
+        })
         .unwrap_or_default();
     Lang::choose(languages.iter().map(String::as_str))
 }
@@ -102,6 +109,9 @@ pub struct State {
     pub network: Option<String>,
     pub items: usize,
     pub same_person: f32,
+    /// How the last network load went, and when the worker first answered.
+    pub load_times: LoadTimes,
+    pub worker_up: Option<f64>,
     pub loading: Option<Loading>,
     pub network_error: Option<String>,
     pub photo: Option<PhotoState>,
@@ -139,6 +149,8 @@ impl State {
             network: None,
             items: 0,
             same_person: 0.5,
+            load_times: LoadTimes::default(),
+            worker_up: None,
             loading: None,
             network_error: None,
             photo: None,
@@ -162,6 +174,7 @@ impl State {
     }
 
     fn reply(&mut self, reply: Reply) {
+        self.worker_up.get_or_insert_with(now_ms);
         match reply {
             Reply::Progress {
                 network,
@@ -180,7 +193,9 @@ impl State {
                 network,
                 items,
                 same_person,
+                times,
             } => {
+                self.load_times = times;
                 self.loading = None;
                 self.network_error = None;
                 self.network = Some(network);
@@ -357,11 +372,14 @@ impl Reducible for State {
     }
 }
 
-type Bridge = Rc<RefCell<Option<WorkerBridge<FaceWorker>>>>;
+#[derive(Properties)]
+pub struct AppProps {
+    pub worker: Rc<WorkerLink>,
+}
 
-fn send(bridge: &Bridge, request: Request) {
-    if let Some(worker) = bridge.borrow().as_ref() {
-        worker.send(request);
+impl PartialEq for AppProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.worker, &other.worker)
     }
 }
 
@@ -435,9 +453,9 @@ pub fn network_label(text: &Text, name: &str, description: &str) -> String {
 }
 
 #[function_component(App)]
-pub fn app() -> Html {
+pub fn app(props: &AppProps) -> Html {
     let state = use_reducer(|| State::new(browser_language()));
-    let bridge: Bridge = use_mut_ref(|| None);
+    let bridge = props.worker.clone();
     let next_photo = use_mut_ref(|| 0u32);
     let embed = use_memo((), |_| query_flag("embed").is_some_and(|v| v != "0"));
     let dropping = use_state(|| false);
@@ -448,25 +466,22 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             register_service_worker();
             let replies = dispatcher.clone();
-            let worker = FaceWorker::spawner()
-                .callback(move |reply| replies.dispatch(Action::Reply(reply)))
-                .spawn_with_loader(WORKER_SCRIPT);
-            *bridge.borrow_mut() = Some(worker);
+            bridge.listen(Callback::from(move |reply| {
+                replies.dispatch(Action::Reply(reply))
+            }));
             spawn_local(async move {
                 let (manifest, json) = match load_manifest().await {
                     Ok(loaded) => loaded,
                     Err(message) => return dispatcher.dispatch(Action::IndexFailed(message)),
                 };
                 let Some(first) = manifest.networks.first().map(|n| n.name.clone()) else {
-                    return dispatcher.dispatch(Action::IndexFailed("the index has no network".into()));
+                    return dispatcher
+                        .dispatch(Action::IndexFailed("the index has no network".into()));
                 };
-                send(
-                    &bridge,
-                    Request::Load {
-                        manifest: json.clone(),
-                        network: first,
-                    },
-                );
+                bridge.send(Request::Load {
+                    manifest: json.clone(),
+                    network: first,
+                });
                 let manifest = Rc::new(manifest);
                 dispatcher.dispatch(Action::Manifest(manifest.clone(), Rc::new(json)));
                 match load_people(&manifest).await {
@@ -484,10 +499,10 @@ pub fn app() -> Html {
         use_effect_with(state.network.clone(), move |_| {
             if let Some((photo, face)) = state.chosen_face() {
                 state.dispatch(Action::Rematch);
-                send(&bridge, Request::Match { photo, face });
+                bridge.send(Request::Match { photo, face });
             }
             if let Some(answer) = &state.item_answer {
-                send(&bridge, Request::QueryItem { item: answer.item });
+                bridge.send(Request::QueryItem { item: answer.item });
             }
         });
     }
@@ -510,7 +525,9 @@ pub fn app() -> Html {
         let (state, shown, embed) = (state.clone(), shown.clone(), *embed);
         let seq = state.matches.as_ref().map(|m| (m.seq, state.distinct));
         use_effect_with(seq, move |seq| {
-            if let (Some((seq, _)), Some(matches), Some(photo)) = (seq, &state.matches, &state.photo) {
+            if let (Some((seq, _)), Some(matches), Some(photo)) =
+                (seq, &state.matches, &state.photo)
+            {
                 let t = now_ms();
                 if shown.as_ref().is_none_or(|s| s.0 != *seq) {
                     shown.set(Some((*seq, t - photo.asked, t - matches.received)));
@@ -543,7 +560,7 @@ pub fn app() -> Html {
                     Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
                     Err(_) => Vec::new(),
                 };
-                send(&bridge, Request::Analyse { photo: id, bytes });
+                bridge.send(Request::Analyse { photo: id, bytes });
             });
         })
     };
@@ -558,7 +575,10 @@ pub fn app() -> Html {
                 && let Some(rect) = photo.faces.get(face)
             {
                 state.dispatch(Action::Choose(face));
-                send(&bridge, Request::Match { photo: photo.id, face: *rect });
+                bridge.send(Request::Match {
+                    photo: photo.id,
+                    face: *rect,
+                });
             }
         })
     };
@@ -567,7 +587,10 @@ pub fn app() -> Html {
         Callback::from(move |rect: FaceRect| {
             if let Some(photo) = &state.photo {
                 state.dispatch(Action::SetBox(rect));
-                send(&bridge, Request::Match { photo: photo.id, face: rect });
+                bridge.send(Request::Match {
+                    photo: photo.id,
+                    face: rect,
+                });
             }
         })
     };
@@ -576,7 +599,10 @@ pub fn app() -> Html {
         Callback::from(move |rect: FaceRect| {
             if let Some(photo) = &state.photo {
                 state.dispatch(Action::Draw(rect));
-                send(&bridge, Request::Match { photo: photo.id, face: rect });
+                bridge.send(Request::Match {
+                    photo: photo.id,
+                    face: rect,
+                });
             }
         })
     };
@@ -588,13 +614,10 @@ pub fn app() -> Html {
             };
             let network = select.value();
             if state.network.as_deref() != Some(network.as_str()) {
-                send(
-                    &bridge,
-                    Request::Load {
-                        manifest: (*state.manifest_json).clone(),
-                        network,
-                    },
-                );
+                bridge.send(Request::Load {
+                    manifest: (*state.manifest_json).clone(),
+                    network,
+                });
             }
         })
     };
@@ -608,11 +631,11 @@ pub fn app() -> Html {
     };
     let on_query = {
         let bridge = bridge.clone();
-        Callback::from(move |item: u32| send(&bridge, Request::QueryItem { item }))
+        Callback::from(move |item: u32| bridge.send(Request::QueryItem { item }))
     };
     let on_bench = {
         let bridge = bridge.clone();
-        Callback::from(move |()| send(&bridge, Request::Bench))
+        Callback::from(move |()| bridge.send(Request::Bench))
     };
     let on_dragover = {
         let dropping = dropping.clone();
@@ -723,7 +746,9 @@ fn render_status(state: &State, text: &Text) -> Html {
         html! { <p class="error" role="alert">{ fill(text.network_failed, &[("message", message)]) }</p> }
     });
     let line = if let Some(loading) = &state.loading {
-        let percent = (100 * loading.done).checked_div(loading.total).unwrap_or(100);
+        let percent = (100 * loading.done)
+            .checked_div(loading.total)
+            .unwrap_or(100);
         let words = match loading.stage {
             LoadStage::Downloading => fill(
                 text.downloading,
@@ -751,7 +776,12 @@ fn render_status(state: &State, text: &Text) -> Html {
             .map(|n| network_label(text, &n.name, &n.description))
             .unwrap_or_default();
         html! {
-            <p id="status" role="status" data-ready={network.clone()}>{ fill(text.ready, &[
+            <p id="status" role="status" data-ready={network.clone()}
+                data-worker-up={format!("{:.0}", state.worker_up.unwrap_or(0.0))}
+                data-download={format!("{:.0}", state.load_times.download)}
+                data-prepare-pipeline={format!("{:.0}", state.load_times.pipeline)}
+                data-prepare-network={format!("{:.0}", state.load_times.network)}
+                data-prepare-index={format!("{:.0}", state.load_times.index)}>{ fill(text.ready, &[
                 ("items", &state.items.to_string()),
                 ("people", &people.to_string()),
                 ("network", &label),
@@ -785,7 +815,7 @@ fn render_photo_message(photo: &PhotoState, text: &Text) -> Html {
     let message = match (photo.faces.len(), detected) {
         (0, _) => text.no_face_found.to_string(),
         (_, 1) => text.one_face_found.to_string(),
-        (_, 0) => String::new(),
+        (_, 0) => text.drawn_face.to_string(),
         (_, n) => fill(text.faces_found, &[("n", &n.to_string())]),
     };
     html! {

@@ -9,12 +9,14 @@ use std::rc::Rc;
 use cf_face::{FaceBox, FaceError, FacePipeline, Network, NetworkSpec, Photo};
 use cf_forest::Searcher;
 use cf_shards::{AnyIndex, FileEntry, Manifest, decode_network, parse_manifest};
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use gloo_worker::{HandlerId, WorkerScope};
 use wasm_bindgen::JsCast;
 
 use crate::fetch::fetch_verified;
 use crate::protocol::{
-    FaceRect, Hit, LoadStage, MIN_FACE_SIDE, PhotoProblem, Reply, Request, StageTimes,
+    FaceRect, Hit, LoadStage, LoadTimes, MIN_FACE_SIDE, PhotoProblem, Reply, Request, StageTimes,
 };
 use crate::worker::{FaceWorker, INDEX_BASE, MODELS_BASE};
 
@@ -45,7 +47,7 @@ struct Searchable {
 pub struct Loaded {
     asker: HandlerId,
     network: String,
-    outcome: Result<(Option<FacePipeline>, Searchable), String>,
+    outcome: Result<(Option<FacePipeline>, Searchable, LoadTimes), String>,
 }
 
 pub struct Engine {
@@ -76,7 +78,7 @@ impl Engine {
         self.loading = false;
         let network = loaded.network;
         match loaded.outcome {
-            Ok((pipeline, searchable)) => {
+            Ok((pipeline, searchable, times)) => {
                 if let Some(pipeline) = pipeline {
                     self.pipeline = Some(Rc::new(pipeline));
                 }
@@ -84,6 +86,7 @@ impl Engine {
                     network: network.clone(),
                     items: searchable.index.len(),
                     same_person: searchable.same_person,
+                    times,
                 };
                 self.networks.insert(network.clone(), Rc::new(searchable));
                 self.current = Some(network);
@@ -143,6 +146,7 @@ impl Engine {
                 network: name.clone(),
                 items: searchable.index.len(),
                 same_person: searchable.same_person,
+                times: LoadTimes::default(),
             };
             self.current = Some(name);
             scope.respond(id, ready);
@@ -304,12 +308,7 @@ impl Engine {
         };
         let hits = searchable
             .index
-            .search(
-                &mut self.searcher,
-                &vector,
-                HITS,
-                Some(searchable.search_k),
-            )
+            .search(&mut self.searcher, &vector, HITS, Some(searchable.search_k))
             .unwrap_or_default();
         times.search = lap();
         let crop_side = ((crop.len() / 3) as f64).sqrt() as u32;
@@ -422,13 +421,16 @@ fn photo_failed(photo: u32, error: &FaceError) -> Reply {
 }
 
 /// Downloads (all at once, with progress), verifies and prepares what network `name` needs,
-/// and the detector and landmark models when `need_pipeline`.
+/// and the detector and landmark models when `need_pipeline`. Each model is prepared as soon as
+/// its files are in while the others keep arriving, so that on a slow network preparing hides
+/// behind downloading.
 async fn load_network(
     manifest: &Manifest,
     name: &str,
     need_pipeline: bool,
     report: &dyn Fn(LoadStage, u64, u64),
-) -> Result<(Option<FacePipeline>, Searchable), String> {
+) -> Result<(Option<FacePipeline>, Searchable, LoadTimes), String> {
+    let started = now();
     let entry = manifest
         .networks
         .iter()
@@ -436,68 +438,105 @@ async fn load_network(
         .ok_or_else(|| format!("the index has no network {name:?}"))?;
     let spec = NetworkSpec::named(name)
         .ok_or_else(|| format!("this page cannot compute vectors for network {name:?}"))?;
-    let mut files: Vec<(&str, &FileEntry)> = Vec::new();
-    if need_pipeline {
-        files.extend(manifest.pipeline_models.iter().map(|m| (MODELS_BASE, m)));
-    }
-    files.extend(entry.models.iter().map(|m| (MODELS_BASE, m)));
-    files.extend(entry.shards.iter().map(|s| (INDEX_BASE, s)));
+    let pipeline_files: &[FileEntry] = if need_pipeline {
+        &manifest.pipeline_models
+    } else {
+        &[]
+    };
+    // In the order they are needed: detector and landmarks, the network's models, its shards.
+    let files: Vec<(&str, &FileEntry)> = (pipeline_files.iter().map(|m| (MODELS_BASE, m)))
+        .chain(entry.models.iter().map(|m| (MODELS_BASE, m)))
+        .chain(entry.shards.iter().map(|s| (INDEX_BASE, s)))
+        .collect();
     let total: u64 = files.iter().map(|(_, f)| f.bytes).sum();
     let received = RefCell::new(vec![0u64; files.len()]);
     let reported = Cell::new(0u64);
     report(LoadStage::Downloading, 0, total);
-    let downloads = files.iter().enumerate().map(|(slot, (base, file))| {
-        let (received, reported) = (&received, &reported);
-        async move {
-            let mut progress = |bytes: u64| {
-                received.borrow_mut()[slot] = bytes;
-                let done: u64 = received.borrow().iter().sum();
-                // About a hundred updates for the whole download.
-                if done.saturating_sub(reported.get()) * 100 >= total || done == total {
-                    reported.set(done);
-                    report(LoadStage::Downloading, done, total);
-                }
-            };
-            fetch_verified(base, file, &mut progress).await
-        }
-    });
-    let contents = futures::future::try_join_all(downloads).await?;
-    report(LoadStage::Preparing, total, total);
-    let by_name: HashMap<&str, &[u8]> = files
+    let mut arriving: FuturesOrdered<_> = files
         .iter()
-        .zip(&contents)
-        .map(|((_, f), bytes)| (f.file.as_str(), bytes.as_slice()))
+        .enumerate()
+        .map(|(slot, (base, file))| {
+            let (received, reported) = (&received, &reported);
+            async move {
+                let mut progress = |bytes: u64| {
+                    received.borrow_mut()[slot] = bytes;
+                    let done: u64 = received.borrow().iter().sum();
+                    // About a hundred updates for the whole download.
+                    if done.saturating_sub(reported.get()) * 100 >= total || done == total {
+                        reported.set(done);
+                        report(LoadStage::Downloading, done, total);
+                    }
+                };
+                fetch_verified(base, file, &mut progress).await
+            }
+        })
         .collect();
-    let model = |file: &str| {
-        by_name
-            .get(file)
-            .map(|b| b.to_vec())
-            .ok_or_else(|| FaceError::Model {
+    let mut arrived: Vec<(String, Vec<u8>)> = Vec::new();
+    let bytes_of = |arrived: &[(String, Vec<u8>)], file: &str| {
+        arrived
+            .iter()
+            .find(|(name, _)| name == file)
+            .map(|(_, bytes)| bytes.clone())
+    };
+    let mut times = LoadTimes::default();
+    let timed = |spent: &mut f64, work: &mut dyn FnMut() -> Result<(), String>| {
+        let t = now();
+        let outcome = work();
+        *spent = now() - t;
+        outcome
+    };
+
+    arrive(&mut arriving, &files, &mut arrived, pipeline_files.len()).await?;
+    let mut pipeline = None;
+    if need_pipeline {
+        let [detector, landmarks] = pipeline_files else {
+            return Err("the manifest must list the detector and landmark models".into());
+        };
+        timed(&mut times.pipeline, &mut || {
+            pipeline = Some(
+                FacePipeline::new(
+                    &bytes_of(&arrived, &detector.file).unwrap_or_default(),
+                    &bytes_of(&arrived, &landmarks.file).unwrap_or_default(),
+                )
+                .map_err(|e| e.to_string())?,
+            );
+            Ok(())
+        })?;
+    }
+    arrive(&mut arriving, &files, &mut arrived, entry.models.len()).await?;
+    let mut network = None;
+    timed(&mut times.network, &mut || {
+        let model = |file: &str| {
+            bytes_of(&arrived, file).ok_or_else(|| FaceError::Model {
                 model: file.into(),
                 reason: "the manifest does not list this model".into(),
             })
-    };
-    let pipeline = if need_pipeline {
-        let [detector, landmarks] = manifest.pipeline_models.as_slice() else {
-            return Err("the manifest must list the detector and landmark models".into());
         };
-        Some(
-            FacePipeline::new(
-                &model(&detector.file).map_err(|e| e.to_string())?,
-                &model(&landmarks.file).map_err(|e| e.to_string())?,
-            )
-            .map_err(|e| e.to_string())?,
-        )
-    } else {
-        None
+        network = Some(Network::load(spec, model).map_err(|e| e.to_string())?);
+        Ok(())
+    })?;
+    arrive(&mut arriving, &files, &mut arrived, entry.shards.len()).await?;
+    report(LoadStage::Preparing, total, total);
+    let mut index = None;
+    timed(&mut times.index, &mut || {
+        let shards: Vec<&[u8]> = entry
+            .shards
+            .iter()
+            .map(|s| {
+                arrived
+                    .iter()
+                    .find(|(name, _)| *name == s.file)
+                    .map(|(_, bytes)| bytes.as_slice())
+                    .unwrap_or_default()
+            })
+            .collect();
+        index = Some(decode_network(entry, &shards).map_err(|e| e.to_string())?);
+        Ok(())
+    })?;
+    times.download = now() - started - times.pipeline - times.network - times.index;
+    let (Some(network), Some(index)) = (network, index) else {
+        unreachable!("both are set above or the function has returned")
     };
-    let network = Network::load(spec, model).map_err(|e| e.to_string())?;
-    let shards: Vec<&[u8]> = entry
-        .shards
-        .iter()
-        .map(|s| by_name.get(s.file.as_str()).copied().unwrap_or_default())
-        .collect();
-    let index = decode_network(entry, &shards).map_err(|e| e.to_string())?;
     Ok((
         pipeline,
         Searchable {
@@ -506,5 +545,24 @@ async fn load_network(
             index,
             search_k: entry.search_k,
         },
+        times,
     ))
+}
+
+/// The next `count` downloads, in order, into `arrived` by file name.
+async fn arrive<F: Future<Output = Result<Vec<u8>, String>>>(
+    arriving: &mut FuturesOrdered<F>,
+    files: &[(&str, &FileEntry)],
+    arrived: &mut Vec<(String, Vec<u8>)>,
+    count: usize,
+) -> Result<(), String> {
+    for _ in 0..count {
+        let bytes = arriving
+            .next()
+            .await
+            .ok_or_else(|| "a download went missing".to_string())??;
+        let (_, file) = files[arrived.len()];
+        arrived.push((file.file.clone(), bytes));
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Downloads, in the page or in the worker: files the manifest vouches for are verified against
 //! its SHA-256 and kept in the Cache API, so a second visit downloads none of them.
 
-use cf_shards::{FileEntry, verify_file};
+use cf_shards::{FileEntry, verify_digest, verify_file};
 use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -92,11 +92,45 @@ async fn cache_get(cache: &web_sys::Cache, url: &str) -> Option<Vec<u8>> {
     Some(Uint8Array::new(&buffer).to_vec())
 }
 
-async fn cache_put(cache: &web_sys::Cache, url: &str, bytes: &[u8]) {
-    let mut copy = bytes.to_vec();
-    if let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)) {
+/// Stores a copy; the store completes in the background, nothing waits for it.
+fn cache_put(cache: &web_sys::Cache, url: &str, bytes: &[u8]) {
+    let body = Uint8Array::from(bytes);
+    if let Ok(response) = web_sys::Response::new_with_opt_buffer_source(Some(&body)) {
+        let stored = JsFuture::from(cache.put_with_str(url, &response));
         // Best effort: a full or refused cache only means downloading again next visit.
-        let _ = JsFuture::from(cache.put_with_str(url, &response)).await;
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = stored.await;
+        });
+    }
+}
+
+/// Checks `bytes` against the manifest's length and SHA-256, hashed by the browser (WebCrypto:
+/// native speed, off the wasm thread) where it offers that, else by `sha2` in wasm.
+async fn verify(entry: &FileEntry, bytes: &[u8]) -> Result<(), String> {
+    let global = js_sys::global();
+    let subtle = Reflect::get(&global, &"crypto".into())
+        .ok()
+        .filter(|c| !c.is_undefined())
+        .and_then(|c| c.dyn_into::<web_sys::Crypto>().ok())
+        .map(|c| c.subtle());
+    let Some(subtle) = subtle else {
+        return verify_file(entry, bytes).map_err(|e| e.to_string());
+    };
+    let data = Uint8Array::from(bytes);
+    let digest = match subtle.digest_with_str_and_buffer_source("SHA-256", &data) {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(error) => Err(error),
+    };
+    match digest {
+        Ok(buffer) => {
+            let hex: String = Uint8Array::new(&buffer)
+                .to_vec()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            verify_digest(entry, bytes.len() as u64, &hex).map_err(|e| e.to_string())
+        }
+        Err(_) => verify_file(entry, bytes).map_err(|e| e.to_string()),
     }
 }
 
@@ -114,16 +148,16 @@ pub async fn fetch_verified(
     if let Some(cache) = &cache
         && let Some(bytes) = cache_get(cache, &url).await
     {
-        if verify_file(entry, &bytes).is_ok() {
+        if verify(entry, &bytes).await.is_ok() {
             progress(bytes.len() as u64);
             return Ok(bytes);
         }
         let _ = JsFuture::from(cache.delete_with_str(&url)).await;
     }
     let bytes = fetch_bytes(&url, progress).await?;
-    verify_file(entry, &bytes).map_err(|e| e.to_string())?;
+    verify(entry, &bytes).await?;
     if let Some(cache) = &cache {
-        cache_put(cache, &url, &bytes).await;
+        cache_put(cache, &url, &bytes);
     }
     Ok(bytes)
 }

@@ -12,7 +12,11 @@ impl Lang {
     /// The first of the browser's preferred languages that the page speaks; English otherwise.
     pub fn choose<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Lang {
         for tag in preferred {
-            let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+            let primary = tag
+                .split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
             match primary.as_str() {
                 "ru" => return Lang::Ru,
                 "en" => return Lang::En,

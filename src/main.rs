@@ -8,6 +8,8 @@ mod dev;
 #[cfg(target_arch = "wasm32")]
 mod intake;
 #[cfg(target_arch = "wasm32")]
+mod link;
+#[cfg(target_arch = "wasm32")]
 mod matches;
 #[cfg(target_arch = "wasm32")]
 mod photo_view;
@@ -16,7 +18,8 @@ mod share;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    yew::Renderer::<app::App>::new().render();
+    let worker = link::WorkerLink::spawn();
+    yew::Renderer::<app::App>::with_props(app::AppProps { worker }).render();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -109,10 +109,22 @@ pub fn photo_view(props: &PhotoProps) -> Html {
                 .and_then(|e| e.get_attribute("data-grip"));
             let grip = match grip.as_deref() {
                 Some("move") => Grip::Move,
-                Some("nw") => Grip::Corner { left: true, top: true },
-                Some("ne") => Grip::Corner { left: false, top: true },
-                Some("sw") => Grip::Corner { left: true, top: false },
-                Some("se") => Grip::Corner { left: false, top: false },
+                Some("nw") => Grip::Corner {
+                    left: true,
+                    top: true,
+                },
+                Some("ne") => Grip::Corner {
+                    left: false,
+                    top: true,
+                },
+                Some("sw") => Grip::Corner {
+                    left: true,
+                    top: false,
+                },
+                Some("se") => Grip::Corner {
+                    left: false,
+                    top: false,
+                },
                 // Another face's box: its click chooses it.
                 Some(_) => return,
                 None => Grip::Draw,
@@ -198,7 +210,10 @@ pub fn photo_view(props: &PhotoProps) -> Html {
             } else {
                 rect.moved(dx, dy, width, height)
             };
-            if changed != rect && changed.width() >= MIN_FACE_SIDE && changed.height() >= MIN_FACE_SIDE {
+            if changed != rect
+                && changed.width() >= MIN_FACE_SIDE
+                && changed.height() >= MIN_FACE_SIDE
+            {
                 on_box.emit(changed);
             }
         })

@@ -59,7 +59,15 @@ impl FaceRect {
     }
 
     /// With one corner dragged by (`dx`, `dy`): the left or right side, the top or bottom one.
-    pub fn resized(&self, left: bool, top: bool, dx: f32, dy: f32, width: f32, height: f32) -> FaceRect {
+    pub fn resized(
+        &self,
+        left: bool,
+        top: bool,
+        dx: f32,
+        dy: f32,
+        width: f32,
+        height: f32,
+    ) -> FaceRect {
         let mut rect = *self;
         if left {
             rect.x1 += dx;
@@ -83,14 +91,25 @@ pub const MIN_FACE_SIDE: f32 = 16.0;
 pub enum Request {
     /// Load the detector and landmark models, then the named network's models and index. The
     /// page sends the manifest it fetched so that both sides read the same one.
-    Load { manifest: String, network: String },
+    Load {
+        manifest: String,
+        network: String,
+    },
     /// A new photo: decode it, find every face, and match the largest with the current network.
-    Analyse { photo: u32, bytes: Vec<u8> },
+    Analyse {
+        photo: u32,
+        bytes: Vec<u8>,
+    },
     /// Match the face in this box of the current photo (a face the visitor chose, moved,
     /// resized or drew).
-    Match { photo: u32, face: FaceRect },
+    Match {
+        photo: u32,
+        face: FaceRect,
+    },
     /// Developer tools: the nearest neighbours of an item's own vector, and search speed.
-    QueryItem { item: u32 },
+    QueryItem {
+        item: u32,
+    },
     Bench,
 }
 
@@ -111,6 +130,17 @@ pub struct StageTimes {
     pub align: f64,
     pub embed: f64,
     pub search: f64,
+}
+
+/// Where the time of loading a network went, in milliseconds: downloading (or reading from the
+/// Cache API) and verifying the files, then preparing the detector and landmark models, the
+/// network's models, and its index.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+pub struct LoadTimes {
+    pub download: f64,
+    pub pipeline: f64,
+    pub network: f64,
+    pub index: f64,
 }
 
 /// One neighbour: an item of the index and its cosine similarity to the query.
@@ -147,8 +177,12 @@ pub enum Reply {
         network: String,
         items: usize,
         same_person: f32,
+        times: LoadTimes,
     },
-    LoadFailed { network: String, message: String },
+    LoadFailed {
+        network: String,
+        message: String,
+    },
     /// The faces of a photo, most confident first. The match of the largest follows.
     Faces {
         photo: u32,
@@ -212,7 +246,13 @@ mod tests {
     fn distinct_people_keeps_each_persons_best_photo_in_order() {
         // Items 0, 1, 4 are person 7; 2 is person 3; 3 is person 9.
         let person_of_item = [7, 7, 3, 9, 7];
-        let hits = [hit(1, 0.9), hit(0, 0.8), hit(2, 0.7), hit(4, 0.6), hit(3, 0.5)];
+        let hits = [
+            hit(1, 0.9),
+            hit(0, 0.8),
+            hit(2, 0.7),
+            hit(4, 0.6),
+            hit(3, 0.5),
+        ];
         assert_eq!(
             distinct_people(&hits, &person_of_item, 10),
             vec![hit(1, 0.9), hit(2, 0.7), hit(3, 0.5)]
@@ -272,9 +312,13 @@ mod tests {
             network: "look".into(),
             items: 7,
             same_person: 0.61,
+            times: LoadTimes::default(),
         };
         let json = serde_json::to_string(&ready).unwrap();
-        assert_eq!(format!("{ready:?}"), format!("{:?}", serde_json::from_str::<Reply>(&json).unwrap()));
+        assert_eq!(
+            format!("{ready:?}"),
+            format!("{:?}", serde_json::from_str::<Reply>(&json).unwrap())
+        );
         let reply = Reply::Matches {
             photo: 3,
             network: "look".into(),

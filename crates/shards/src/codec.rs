@@ -243,28 +243,32 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Checks any file the manifest vouches for (shard, catalog, model): length, then SHA-256.
 pub fn verify_file(entry: &FileEntry, bytes: &[u8]) -> Result<(), ShardError> {
+    verify_digest(entry, bytes.len() as u64, &sha256_hex(bytes))
+}
+
+/// [`verify_file`] for a file whose length and SHA-256 (hex) were taken elsewhere, such as by
+/// the browser's own hashing.
+pub fn verify_digest(entry: &FileEntry, length: u64, digest: &str) -> Result<(), ShardError> {
     let file = || entry.file.clone();
-    let got = bytes.len() as u64;
-    if got < entry.bytes {
+    if length < entry.bytes {
         return Err(ShardError::Truncated {
             file: file(),
             expected: entry.bytes,
-            got,
+            got: length,
         });
     }
-    if got > entry.bytes {
+    if length > entry.bytes {
         return Err(ShardError::TooLong {
             file: file(),
             expected: entry.bytes,
-            got,
+            got: length,
         });
     }
-    let digest = sha256_hex(bytes);
     if !digest.eq_ignore_ascii_case(&entry.sha256) {
         return Err(ShardError::Checksum {
             file: file(),
             expected: entry.sha256.clone(),
-            got: digest,
+            got: digest.to_string(),
         });
     }
     Ok(())

@@ -7,8 +7,8 @@ mod manifest;
 pub use catalog::{Catalog, THUMB_NAME_LEN};
 
 pub use codec::{
-    AnyIndex, NetworkInfo, decode_network, encode_network, file_entry, parse_manifest, verify_file,
-    verify_shard,
+    AnyIndex, NetworkInfo, decode_network, encode_network, file_entry, parse_manifest,
+    verify_digest, verify_file, verify_shard,
 };
 pub use manifest::{
     CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, ForestLayout, MANIFEST_FILE, Manifest,
