@@ -436,7 +436,7 @@ fn post_to_parent(state: &State) {
         "network": matches.network,
         "matches": shown.iter().take(5).map(|hit| serde_json::json!({
             "name": people.name_of(hit.item).unwrap_or("?"),
-            "similarity": (hit.similarity * 1000.0).round() / 1000.0,
+            "similarity": (f64::from(hit.similarity) * 1000.0).round() / 1000.0,
         })).collect::<Vec<_>>(),
     });
     if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {

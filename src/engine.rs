@@ -62,7 +62,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Engine {
             pipeline: None,
             networks: HashMap::new(),

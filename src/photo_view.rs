@@ -176,12 +176,10 @@ pub fn photo_view(props: &PhotoProps) -> Html {
             drag.set(None);
             let rect = done.current;
             match done.grip {
-                Grip::Draw => {
-                    if rect.width() >= MIN_FACE_SIDE && rect.height() >= MIN_FACE_SIDE {
-                        on_draw.emit(rect);
-                    }
+                Grip::Draw if rect.width() >= MIN_FACE_SIDE && rect.height() >= MIN_FACE_SIDE => {
+                    on_draw.emit(rect)
                 }
-                _ if rect != done.original => on_box.emit(rect),
+                Grip::Move | Grip::Corner { .. } if rect != done.original => on_box.emit(rect),
                 _ => {}
             }
         })
