@@ -92,6 +92,51 @@ test("a real photo: its face is boxed and matched, as the native pipeline matche
   await context.close();
 });
 
+/** `jpeg` with an APP1 Exif segment holding only the orientation tag, right after its SOI. */
+function withExifOrientation(jpeg, orientation) {
+  const tiff = Buffer.from([
+    0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, // big-endian TIFF, IFD at 8
+    0x00, 0x01, // one entry
+    0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, // Orientation, SHORT, count 1
+    0x00, orientation, 0x00, 0x00, // the value
+    0x00, 0x00, 0x00, 0x00, // no next IFD
+  ]);
+  const app1 = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff]);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(app1.length + 2);
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xe1]), length, app1, jpeg.subarray(2)]);
+}
+
+/** The chosen box as fractions of the shown photo. */
+async function chosenBox(page) {
+  const frame = await page.locator("#photo").boundingBox();
+  const box = await page.locator(".face-box.chosen").boundingBox();
+  return [(box.x - frame.x) / frame.width, (box.y - frame.y) / frame.height, box.width / frame.width, box.height / frame.height];
+}
+
+test("a photo stored sideways with an EXIF orientation: the box sits on the face as shown", async () => {
+  const { context, page, errors } = await openPage(browser, site.url);
+  await ready(page);
+  await givePhoto(page, photo("obama.jpg"));
+  const upright = await chosenBox(page);
+  // The pixels turned a quarter counter-clockwise; EXIF orientation 6 says "turn clockwise to show".
+  const sideways = await composePhoto(page, ["obama.jpg"], 1137, 910, `
+    ctx.translate(0, 910); ctx.rotate(-Math.PI / 2); ctx.drawImage(images[0], 0, 0);
+  `);
+  const before = await matches(page);
+  await page.setInputFiles("#photo-input", { ...sideways, buffer: withExifOrientation(sideways.buffer, 6) });
+  const after = await changedMatches(page, before);
+  assert.equal(await page.locator(".face-box").count(), 1);
+  const shown = await chosenBox(page);
+  const photoSize = await page.locator("#photo").boundingBox();
+  assert.ok(photoSize.height > photoSize.width, "shown upright (portrait)");
+  shown.forEach((v, i) => assert.ok(Math.abs(v - upright[i]) < 0.03, `box ${shown} vs upright ${upright}`));
+  assert.equal(after[0].item, before[0].item, "the same best match as the upright photo");
+  await shot(page, "exif-rotated");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a group photo: one box per face, and choosing another face changes the matches", async () => {
   const { context, page, errors } = await openPage(browser, site.url);
   await ready(page);
