@@ -71,6 +71,9 @@ pub fn photo_view(props: &PhotoProps) -> Html {
     let text = props.lang.text();
     let overlay = use_node_ref();
     let drag = use_state(|| None::<Drag>);
+    // The box as arrow keys move it; matched when the key is released, so that a held key
+    // moves the box smoothly instead of queueing a match per repeat.
+    let nudged = use_state(|| None::<FaceRect>);
     let Some((width, height)) = props.size.map(|(w, h)| (w as f32, h as f32)) else {
         return html! {
             <div class="photo-frame">
@@ -189,9 +192,9 @@ pub fn photo_view(props: &PhotoProps) -> Html {
         Callback::from(move |_: PointerEvent| drag.set(None))
     };
     let on_key = {
-        let on_box = props.on_box.clone();
+        let nudged = nudged.clone();
         Callback::from(move |event: KeyboardEvent| {
-            let Some(rect) = chosen_rect else {
+            let Some(rect) = (*nudged).or(chosen_rect) else {
                 return;
             };
             let step = (width.min(height) * 0.02).max(2.0);
@@ -208,11 +211,19 @@ pub fn photo_view(props: &PhotoProps) -> Html {
             } else {
                 rect.moved(dx, dy, width, height)
             };
-            if changed != rect
-                && changed.width() >= MIN_FACE_SIDE
-                && changed.height() >= MIN_FACE_SIDE
-            {
-                on_box.emit(changed);
+            if changed.width() >= MIN_FACE_SIDE && changed.height() >= MIN_FACE_SIDE {
+                nudged.set(Some(changed));
+            }
+        })
+    };
+    let on_key_done = {
+        let (nudged, on_box) = (nudged.clone(), props.on_box.clone());
+        Callback::from(move |()| {
+            if let Some(rect) = *nudged {
+                nudged.set(None);
+                if Some(rect) != chosen_rect {
+                    on_box.emit(rect);
+                }
             }
         })
     };
@@ -221,8 +232,9 @@ pub fn photo_view(props: &PhotoProps) -> Html {
     let detected = count - props.drawn;
     let boxes = props.faces.iter().enumerate().map(|(i, face)| {
         let chosen = props.chosen == Some(i);
-        let rect = match (*drag, chosen) {
-            (Some(active), true) if active.grip != Grip::Draw => active.current,
+        let rect = match (*drag, *nudged, chosen) {
+            (Some(active), _, true) if active.grip != Grip::Draw => active.current,
+            (_, Some(moved), true) => moved,
             _ => *face,
         };
         let label = if i < detected {
@@ -237,7 +249,8 @@ pub fn photo_view(props: &PhotoProps) -> Html {
             html! {
                 <button type="button" class="face-box chosen" data-grip="move" data-face={i.to_string()}
                     aria-label={label} aria-pressed="true" style={placement(&rect, width, height)}
-                    onkeydown={on_key.clone()}>
+                    onkeydown={on_key.clone()} onkeyup={on_key_done.reform(|_: KeyboardEvent| ())}
+                    onblur={on_key_done.reform(|_: FocusEvent| ())}>
                     <span class="handle nw" data-grip="nw"></span>
                     <span class="handle ne" data-grip="ne"></span>
                     <span class="handle sw" data-grip="sw"></span>
