@@ -55,7 +55,9 @@ pub struct Engine {
     networks: HashMap<String, Rc<Searchable>>,
     current: Option<String>,
     loading: bool,
-    /// Requests that arrived while a network was loading, answered once it is in.
+    /// The last load failed and nothing is loaded: requests are answered with that, not kept.
+    failed: bool,
+    /// Requests that arrived before or while a network was loading, answered once it is in.
     queued: Vec<(HandlerId, Request)>,
     photo: Option<(u32, Photo)>,
     searcher: Searcher,
@@ -68,6 +70,7 @@ impl Engine {
             networks: HashMap::new(),
             current: None,
             loading: false,
+            failed: false,
             queued: Vec::new(),
             photo: None,
             searcher: Searcher::new(),
@@ -79,6 +82,7 @@ impl Engine {
         let network = loaded.network;
         match loaded.outcome {
             Ok((pipeline, searchable, times)) => {
+                self.failed = false;
                 if let Some(pipeline) = pipeline {
                     self.pipeline = Some(Rc::new(pipeline));
                 }
@@ -92,7 +96,10 @@ impl Engine {
                 self.current = Some(network);
                 scope.respond(loaded.asker, ready);
             }
-            Err(message) => scope.respond(loaded.asker, Reply::LoadFailed { network, message }),
+            Err(message) => {
+                self.failed = self.current.is_none();
+                scope.respond(loaded.asker, Reply::LoadFailed { network, message })
+            }
         }
         for (id, request) in std::mem::take(&mut self.queued) {
             self.received(scope, request, id);
@@ -100,12 +107,15 @@ impl Engine {
     }
 
     pub fn received(&mut self, scope: &Scope, request: Request, id: HandlerId) {
-        if self.loading {
-            self.queued.push((id, request));
-            return;
-        }
+        // Until a network is in, requests wait: a photo may come before the first load starts.
+        let waiting = self.loading || (self.current.is_none() && !self.failed);
         match request {
-            Request::Load { manifest, network } => self.load(scope, id, &manifest, network),
+            Request::Load { manifest, network } if !self.loading => {
+                self.load(scope, id, &manifest, network)
+            }
+            // Another network while one loads: after it.
+            request @ Request::Load { .. } => self.queued.push((id, request)),
+            request if waiting => self.queued.push((id, request)),
             request if self.current.is_none() => {
                 // Nothing is loaded (the load failed): say why instead of waiting forever.
                 let message = "the models are not loaded".to_string();

@@ -92,6 +92,20 @@ test("a real photo: its face is boxed and matched, as the native pipeline matche
   await context.close();
 });
 
+test("a photo given while the models are still loading is matched once they are in", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url);
+  await page.setInputFiles("#photo-input", photo("obama.jpg"));
+  assert.equal(await page.locator("#status[data-ready]").count(), 0, "given before the page was ready");
+  await page.locator("#matches .card").first().waitFor({ timeout: 60_000 });
+  await page.locator("#load-progress").waitFor({ state: "detached" });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 /** `jpeg` with an APP1 Exif segment holding only the orientation tag, right after its SOI. */
 function withExifOrientation(jpeg, orientation) {
   const tiff = Buffer.from([
