@@ -253,10 +253,20 @@ fn gallery(props: &GalleryProps) -> Html {
     let text = props.lang.text();
     let close_button = use_node_ref();
     {
+        // Focus moves into the dialog, and back to what opened it when it closes.
         let close_button = close_button.clone();
         use_effect_with(props.person, move |_| {
+            let opener = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element())
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
             if let Some(button) = close_button.cast::<web_sys::HtmlElement>() {
                 let _ = button.focus();
+            }
+            move || {
+                if let Some(opener) = opener {
+                    let _ = opener.focus();
+                }
             }
         });
     }
@@ -270,11 +280,17 @@ fn gallery(props: &GalleryProps) -> Html {
         .unwrap_or_default();
     let close = props.on_close.reform(|_: MouseEvent| ());
     let on_key = {
-        let on_close = props.on_close.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
-                on_close.emit(());
+        let (on_close, close_button) = (props.on_close.clone(), close_button.clone());
+        Callback::from(move |event: KeyboardEvent| match event.key().as_str() {
+            "Escape" => on_close.emit(()),
+            // Close is the dialog's only control: Tab stays on it rather than leave the dialog.
+            "Tab" => {
+                event.prevent_default();
+                if let Some(button) = close_button.cast::<web_sys::HtmlElement>() {
+                    let _ = button.focus();
+                }
             }
+            _ => {}
         })
     };
     let title = fill(

@@ -5,6 +5,8 @@
 // the page verifies them against the manifest and keeps them in its own Cache API store.
 const SHELL = "celebrityfaces-shell-v1";
 const PAGE_CACHED = /\/(models\/[^/]+|index-shards\/[^/]+\.bin|index-shards\/catalog\.json)$/;
+// trunk's file names carry a hash of their content: a cached copy is never stale.
+const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
 const ALWAYS = [
   "./",
   "manifest.webmanifest",
@@ -64,10 +66,15 @@ async function networkThenCache(request) {
   }
 }
 
+async function cacheThenNetwork(request) {
+  const cached = await (await caches.open(SHELL)).match(request);
+  return cached ?? networkThenCache(request);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || PAGE_CACHED.test(url.pathname)) return;
-  event.respondWith(networkThenCache(request));
+  event.respondWith(HASHED.test(url.pathname) ? cacheThenNetwork(request) : networkThenCache(request));
 });

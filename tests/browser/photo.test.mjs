@@ -75,9 +75,12 @@ test("a real photo: its face is boxed and matched, as the native pipeline matche
   assert.equal(await dialog.locator("li").count(), count, "all photos of the person");
   assert.match(await dialog.locator("h3").textContent(), new RegExp(first.name));
   assert.equal(await page.evaluate(() => document.activeElement.id), "gallery-close", "focus moves into the dialog");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "gallery-close", "and stays in it");
   await shot(page, "person-photos");
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "detached" });
+  assert.ok(await page.evaluate(() => document.activeElement.classList.contains("card-open")), "focus returns to the card");
 
   // The result card is a PNG made on the device.
   const download = page.waitForEvent("download");
