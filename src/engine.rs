@@ -35,6 +35,22 @@ fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Milliseconds between successive laps, for the stage times.
+struct Stopwatch(f64);
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch(now())
+    }
+
+    fn lap(&mut self) -> f64 {
+        let t = now();
+        let spent = t - self.0;
+        self.0 = t;
+        spent
+    }
+}
+
 /// A network ready to answer: its embedding models and its index.
 struct Searchable {
     network: Network,
@@ -207,13 +223,7 @@ impl Engine {
             return;
         };
         let mut times = StageTimes::default();
-        let mut clock = now();
-        let mut lap = || {
-            let t = now();
-            let spent = t - clock;
-            clock = t;
-            spent
-        };
+        let mut clock = Stopwatch::start();
         let photo = match Photo::decode(bytes) {
             Ok(photo) => photo,
             Err(error) => {
@@ -222,7 +232,7 @@ impl Engine {
                 return;
             }
         };
-        times.decode = lap();
+        times.decode = clock.lap();
         let boxes = match pipeline.boxes(&photo) {
             Ok(boxes) => boxes,
             Err(error) => {
@@ -230,7 +240,7 @@ impl Engine {
                 return;
             }
         };
-        times.detect = lap();
+        times.detect = clock.lap();
         let faces: Vec<FaceRect> = boxes
             .iter()
             .map(|b| FaceRect {
@@ -286,13 +296,7 @@ impl Engine {
             );
             return;
         }
-        let mut clock = now();
-        let mut lap = || {
-            let t = now();
-            let spent = t - clock;
-            clock = t;
-            spent
-        };
+        let mut clock = Stopwatch::start();
         let bbox = FaceBox {
             x1: face.x1,
             y1: face.y1,
@@ -302,11 +306,11 @@ impl Engine {
         };
         let outcome = (|| {
             let found = pipeline.face_in_box(photo, bbox)?;
-            times.landmarks = lap();
+            times.landmarks = clock.lap();
             let crop = searchable.network.aligned_crop(photo, &found)?;
-            times.align = lap();
+            times.align = clock.lap();
             let vector = searchable.network.embed_aligned(photo, &found, &crop)?;
-            times.embed = lap();
+            times.embed = clock.lap();
             Ok::<_, FaceError>((crop, vector))
         })();
         let (crop, vector) = match outcome {
@@ -320,7 +324,7 @@ impl Engine {
             .index
             .search(&mut self.searcher, &vector, HITS, Some(searchable.search_k))
             .unwrap_or_default();
-        times.search = lap();
+        times.search = clock.lap();
         let crop_side = ((crop.len() / 3) as f64).sqrt() as u32;
         scope.respond(
             id,

@@ -1,9 +1,12 @@
 // Launches Debian's chromium through playwright-core: headless, no sandbox (root), and no
 // background networking, since this machine reaches nothing outside. Helpers shared by the
 // browser tests: the test photos, opening the page, giving it a photo, waiting for matches.
+import { before, after } from "node:test";
+import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { serve } from "./server.mjs";
 
 export const ARTIFACTS = process.env.CF_ARTIFACTS ?? "artifacts";
 export const DIST = process.env.CF_DIST ?? "dist";
@@ -25,6 +28,29 @@ export async function launch(extraArgs = []) {
       ...extraArgs,
     ],
   });
+}
+
+/** The built site served and chromium launched around one test file: `env.site`, `env.browser`. */
+export function siteAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.site = await serve(DIST);
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.site?.close();
+  });
+  return env;
+}
+
+/** Native `cfaces query` on the built site's index and models, as JSON. */
+export function nativeQuery(args) {
+  return JSON.parse(
+    execFileSync(process.env.CF_CFACES ?? "cfaces", ["query", `${DIST}/index-shards`, "--models", `${DIST}/models`, ...args], {
+      encoding: "utf8",
+    }),
+  );
 }
 
 export function photo(name) {

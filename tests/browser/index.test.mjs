@@ -1,25 +1,12 @@
 // The index in the page: the worker's search equals the native one, a network loads only when
 // chosen, a second visit downloads nothing, and damaged files are refused with their reason.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { serve } from "./server.mjs";
-import { ARTIFACTS, DIST, launch, openPage, ready, givePhoto, photo } from "./browser.mjs";
+import { ARTIFACTS, DIST, siteAndBrowser, nativeQuery, openPage, ready, givePhoto, photo } from "./browser.mjs";
 
-let site;
-let browser;
-
-before(async () => {
-  site = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const env = siteAndBrowser();
 
 const catalog = JSON.parse(await readFile(join(DIST, "index-shards/catalog.json"), "utf8"));
 
@@ -32,12 +19,8 @@ async function queryItem(page, item) {
   );
 }
 
-function nativeQuery(args) {
-  return JSON.parse(execFileSync(process.env.CF_CFACES ?? "cfaces", ["query", `${DIST}/index-shards`, ...args], { encoding: "utf8" }));
-}
-
 test("the worker's search of an item equals native cfaces query, in both networks", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   const status = await page.locator("#status").textContent();
   assert.match(status, new RegExp(`${catalog.person_of_item.length} photos of ${catalog.names.length} people`));
@@ -80,7 +63,7 @@ test("the worker's search of an item equals native cfaces query, in both network
 });
 
 test("bad item numbers get a clear message and the page stays usable", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   await page.click("#dev summary");
   for (const bad of ["99999999", "-4", ""]) {
@@ -96,7 +79,7 @@ test("bad item numbers get a clear message and the page stays usable", async () 
 
 test("a damaged shard or model is refused with its reason", async () => {
   for (const damaged of [/\/index-shards\/[^/]+\.bin(\?.*)?$/, /\/models\/[^/]+(\?.*)?$/]) {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     await context.route(damaged, async (route) => {
       const response = await route.fetch();
       const body = Buffer.from(await response.body());
@@ -104,7 +87,7 @@ test("a damaged shard or model is refused with its reason", async () => {
       await route.fulfill({ response, body });
     });
     const page = await context.newPage();
-    await page.goto(site.url);
+    await page.goto(env.site.url);
     const alert = page.locator("#status.error");
     await alert.waitFor({ timeout: 60_000 });
     assert.match(await alert.textContent(), /fails its checksum/);
@@ -114,27 +97,27 @@ test("a damaged shard or model is refused with its reason", async () => {
 });
 
 test("start-up loads one network; a second visit downloads no model, shard or catalog", async () => {
-  const context = await browser.newContext();
-  const mark0 = site.requests.length;
+  const context = await env.browser.newContext();
+  const mark0 = env.site.requests.length;
   const first = await context.newPage();
-  await first.goto(site.url);
+  await first.goto(env.site.url);
   await ready(first);
   const heavy = (r) => r.path.endsWith(".bin") || r.path.endsWith("catalog.json") || r.path.startsWith("/models/");
-  const firstVisit = site.requests.slice(mark0).filter(heavy).map((r) => r.path);
+  const firstVisit = env.site.requests.slice(mark0).filter(heavy).map((r) => r.path);
   assert.ok(firstVisit.some((p) => p.endsWith("catalog.json")), `${firstVisit}`);
   assert.ok(firstVisit.some((p) => p.startsWith("/index-shards/mobilefacenet192-")), `${firstVisit}`);
   assert.ok(firstVisit.some((p) => p === "/models/mobilefacenet.tflite"), `${firstVisit}`);
   assert.ok(!firstVisit.some((p) => p.startsWith("/index-shards/look-") || p.includes("fr_age")), `the other network waits: ${firstVisit}`);
   await first.close();
 
-  const mark = site.requests.length;
+  const mark = env.site.requests.length;
   const second = await context.newPage();
   const errors = [];
   second.on("pageerror", (e) => errors.push(String(e)));
-  await second.goto(site.url);
+  await second.goto(env.site.url);
   await ready(second);
   await givePhoto(second, photo("obama.jpg"));
-  const again = site.requests.slice(mark).filter(heavy).map((r) => r.path);
+  const again = env.site.requests.slice(mark).filter(heavy).map((r) => r.path);
   assert.deepEqual(again, [], "the second visit downloads no model, shard or catalog");
   assert.deepEqual(errors, []);
   await context.close();

@@ -1,32 +1,21 @@
 // Offline and embedded: after one visit the site works with the network cut (service worker,
 // Cache API), and inside another page's iframe it posts its matches to that page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "./server.mjs";
-import { ARTIFACTS, DIST, launch, ready, givePhoto, photo } from "./browser.mjs";
+import { ARTIFACTS, siteAndBrowser, ready, givePhoto, photo } from "./browser.mjs";
 
-let site;
-let browser;
-
-before(async () => {
-  site = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const env = siteAndBrowser();
 
 test("after a first visit the page works offline: reload with the network cut, get matches", async () => {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 1000 } });
+  const context = await env.browser.newContext({ viewport: { width: 1000, height: 1000 } });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(site.url);
+  await page.goto(env.site.url);
   await ready(page);
   const manifest = await page.evaluate(async () => {
     const registration = await navigator.serviceWorker.ready;
@@ -54,7 +43,7 @@ test("?embed=1 in an iframe: a compact page that posts its matches to the parent
     join(folder, "index.html"),
     `<!doctype html><meta charset="utf-8"><title>Embedding page</title>
      <h1>A blog post</h1>
-     <iframe id="faces" src="${site.url}?embed=1" width="420" height="640" allow="camera" title="CelebrityFaces"></iframe>
+     <iframe id="faces" src="${env.site.url}?embed=1" width="420" height="640" allow="camera" title="CelebrityFaces"></iframe>
      <pre id="received"></pre>
      <script>
        window.addEventListener("message", (event) => {
@@ -66,7 +55,7 @@ test("?embed=1 in an iframe: a compact page that posts its matches to the parent
   );
   const parent = await serve(folder);
   try {
-    const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+    const context = await env.browser.newContext({ viewport: { width: 900, height: 900 } });
     const page = await context.newPage();
     await page.goto(parent.url);
     const frame = page.frameLocator("#faces");
@@ -75,7 +64,7 @@ test("?embed=1 in an iframe: a compact page that posts its matches to the parent
     await frame.locator("#photo-input").setInputFiles(photo("obama.jpg"));
     await page.waitForFunction(() => window.lastMatches, null, { timeout: 60_000 });
     const received = await page.evaluate(() => window.lastMatches);
-    assert.equal(received.origin, new URL(site.url).origin);
+    assert.equal(received.origin, new URL(env.site.url).origin);
     assert.equal(received.data.network, "mobilefacenet192");
     assert.equal(received.data.matches.length, 5);
     for (const m of received.data.matches) {

@@ -1,45 +1,24 @@
 // A visitor's photo, end to end in a real browser: faces boxed, matches with names, the same
 // answer as the native pipeline, choosing, dragging and drawing boxes, the network switch, the
 // person's photos, the result card, the languages, bad files, the camera, and privacy.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { serve } from "./server.mjs";
 import {
-  ARTIFACTS, DIST, launch, openPage, ready, matches, changedMatches, givePhoto, photo, composePhoto,
+  ARTIFACTS, DIST, siteAndBrowser, nativeQuery, launch, openPage, ready, matches, changedMatches, givePhoto, photo, composePhoto,
 } from "./browser.mjs";
 
-let site;
-let browser;
-
-before(async () => {
-  site = await serve(DIST);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const env = siteAndBrowser();
 
 const catalog = JSON.parse(await readFile(join(DIST, "index-shards/catalog.json"), "utf8"));
-
-function nativeQuery(args) {
-  return JSON.parse(
-    execFileSync(process.env.CF_CFACES ?? "cfaces", ["query", `${DIST}/index-shards`, "--models", `${DIST}/models`, ...args], {
-      encoding: "utf8",
-    }),
-  );
-}
 
 async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
 test("a real photo: its face is boxed and matched, as the native pipeline matches it", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   const shown = await givePhoto(page, photo("obama.jpg"));
   assert.equal(await page.locator(".face-box").count(), 1, "one face in obama.jpg");
@@ -96,11 +75,11 @@ test("a real photo: its face is boxed and matched, as the native pipeline matche
 });
 
 test("a photo given while the models are still loading is matched once they are in", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(site.url);
+  await page.goto(env.site.url);
   await page.setInputFiles("#photo-input", photo("obama.jpg"));
   assert.equal(await page.locator("#status[data-ready]").count(), 0, "given before the page was ready");
   await page.locator("#matches .card").first().waitFor({ timeout: 60_000 });
@@ -132,7 +111,7 @@ async function chosenBox(page) {
 }
 
 test("a photo stored sideways with an EXIF orientation: the box sits on the face as shown", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   await givePhoto(page, photo("obama.jpg"));
   const upright = await chosenBox(page);
@@ -155,7 +134,7 @@ test("a photo stored sideways with an EXIF orientation: the box sits on the face
 });
 
 test("a group photo: one box per face, and choosing another face changes the matches", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   const group = await composePhoto(page, ["obama.jpg", "biden.jpg", "obama2.jpg"], 1500, 700, `
     const [a, b, c] = images;
@@ -187,7 +166,7 @@ test("a group photo: one box per face, and choosing another face changes the mat
 });
 
 test("dragging or resizing the box re-matches; a photo without a face takes a drawn box", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   const before = await givePhoto(page, photo("obama.jpg"));
   const box = await page.locator(".face-box.chosen").boundingBox();
@@ -232,7 +211,7 @@ test("dragging or resizing the box re-matches; a photo without a face takes a dr
 });
 
 test("the network switch recomputes the face in the other network", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   const identity = await givePhoto(page, photo("obama.jpg"));
   await page.selectOption("#network", "look");
@@ -251,20 +230,20 @@ test("the network switch recomputes the face in the other network", async () => 
 });
 
 test("privacy: during a search no request carries the photo or leaves the site", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   await page.evaluate(() => navigator.serviceWorker.ready);
   const seen = [];
   context.on("request", (r) => seen.push({ url: r.url(), method: r.method(), body: r.postDataBuffer()?.length ?? 0 }));
-  const mark = site.requests.length;
+  const mark = env.site.requests.length;
   await givePhoto(page, photo("obama.jpg"));
   await page.uncheck("#distinct");
   await page.locator(".face-box.chosen").focus();
   await page.keyboard.press("ArrowDown");
   await page.waitForTimeout(500);
-  const origin = new URL(site.url).origin;
+  const origin = new URL(env.site.url).origin;
   const manifest = JSON.parse(await readFile(join(DIST, "index-shards/manifest.json"), "utf8"));
-  const thumbs = new URL(manifest.catalog.thumbnails.base_url, site.url).href;
+  const thumbs = new URL(manifest.catalog.thumbnails.base_url, env.site.url).href;
   for (const r of seen) {
     const url = new URL(r.url);
     assert.ok(["blob:", "data:"].includes(url.protocol) || url.origin === origin || r.url.startsWith(thumbs), `stays home: ${r.url}`);
@@ -272,7 +251,7 @@ test("privacy: during a search no request carries the photo or leaves the site",
     assert.equal(r.body, 0, `no body: ${r.url}`);
     assert.ok(r.url.length < 300, `no data in the address: ${r.url.slice(0, 80)}…`);
   }
-  const served = site.requests.slice(mark);
+  const served = env.site.requests.slice(mark);
   assert.ok(served.length > 0, "thumbnails were fetched");
   assert.ok(served.every((r) => r.method === "GET" && r.bodyBytes === 0), "the server received no bytes");
   // Thumbnails, and the browser checking the service worker for an update.
@@ -287,7 +266,7 @@ test("privacy: during a search no request carries the photo or leaves the site",
 });
 
 test("bad files and refused or absent cameras get a clear message; the page stays usable", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   await page.setInputFiles("#photo-input", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
   await page.locator("#notice").filter({ hasText: "That is not an image" }).waitFor();
@@ -306,7 +285,7 @@ test("bad files and refused or absent cameras get a clear message; the page stay
   await context.close();
 
   // Refused: the permission denied.
-  const refused = await openPage(browser, site.url, { permissions: [] });
+  const refused = await openPage(env.browser, env.site.url, { permissions: [] });
   await refused.page.context().clearPermissions();
   await refused.page.click("#camera");
   await refused.page.locator("#notice").filter({ hasText: /camera/i }).waitFor();
@@ -316,7 +295,7 @@ test("bad files and refused or absent cameras get a clear message; the page stay
 test("a fake camera's frame is captured and analysed", async () => {
   const cameraBrowser = await launch(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]);
   try {
-    const { context, page, errors } = await openPage(cameraBrowser, site.url, { permissions: ["camera"] });
+    const { context, page, errors } = await openPage(cameraBrowser, env.site.url, { permissions: ["camera"] });
     await ready(page);
     await page.click("#camera");
     await page.locator(".camera video").waitFor();
@@ -334,7 +313,7 @@ test("a fake camera's frame is captured and analysed", async () => {
 });
 
 test("paste and drop give the page a photo too", async () => {
-  const { context, page, errors } = await openPage(browser, site.url);
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
   await ready(page);
   const bytes = (await readFile(photo("obama2.jpg"))).toString("base64");
   await page.evaluate((b64) => {
@@ -359,7 +338,7 @@ test("paste and drop give the page a photo too", async () => {
 });
 
 test("Russian and English: chosen from the browser, switchable", async () => {
-  const { context, page, errors } = await openPage(browser, site.url, { locale: "ru-RU" });
+  const { context, page, errors } = await openPage(env.browser, env.site.url, { locale: "ru-RU" });
   await page.locator("#status[data-ready]").waitFor({ timeout: 60_000 });
   assert.equal(await page.getAttribute("html", "lang"), "ru");
   assert.match(await page.locator("h1 + button, #lang").first().textContent(), /English/);
@@ -375,7 +354,7 @@ test("Russian and English: chosen from the browser, switchable", async () => {
 });
 
 test("a phone-sized screen: everything fits and every control has a name", async () => {
-  const { context, page, errors } = await openPage(browser, site.url, {
+  const { context, page, errors } = await openPage(env.browser, env.site.url, {
     viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
   });
   await ready(page);
