@@ -56,6 +56,7 @@ const browser = await launch();
 try {
   // Cold first visits.
   const cold = [];
+  const coldStages = [];
   let firstVisit = [];
   for (let run = 0; run < RUNS; run++) {
     const context = await browser.newContext();
@@ -65,6 +66,11 @@ try {
     await page.goto(site.url);
     await page.setInputFiles("#photo-input", PHOTO);
     cold.push(await firstMatches(page));
+    coldStages.push(await page.evaluate(() => {
+      const status = document.querySelector("#status").dataset;
+      const timing = document.querySelector("#timing").dataset;
+      return [status.workerUp, status.download, status.preparePipeline, status.prepareNetwork, status.prepareIndex, timing.total].map(Number);
+    }));
     if (run === 0) firstVisit = site.requests.slice(mark);
     // A second visit in the same browser profile.
     if (run === 0) {
@@ -85,6 +91,8 @@ try {
     await context.close();
   }
   console.log(`cold first visit to first matches, ${RUNS} runs: median ${median(cold).toFixed(0)} ms (${cold.map((c) => c.toFixed(0)).join(", ")})`);
+  const coldNames = ["worker running at", "download + verify", "prepare detector + landmarks", "prepare network", "decode index", "first photo"];
+  console.log("  the page's own timings, medians (ms): " + coldNames.map((n, i) => `${n} ${median(coldStages.map((c) => c[i])).toFixed(0)}`).join(", "));
 
   // Bytes of the first visit, by type.
   const kinds = [

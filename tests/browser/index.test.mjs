@@ -106,7 +106,7 @@ test("start-up loads one network; a second visit downloads no model, shard or ca
   const firstVisit = env.site.requests.slice(mark0).filter(heavy).map((r) => r.path);
   assert.ok(firstVisit.some((p) => p.endsWith("catalog.json")), `${firstVisit}`);
   assert.ok(firstVisit.some((p) => p.startsWith("/index-shards/mobilefacenet192-")), `${firstVisit}`);
-  assert.ok(firstVisit.some((p) => p === "/models/mobilefacenet.tflite"), `${firstVisit}`);
+  assert.ok(firstVisit.some((p) => p === "/models/mobilefacenet.nnef.tar"), `${firstVisit}`);
   assert.ok(!firstVisit.some((p) => p.startsWith("/index-shards/look-") || p.includes("fr_age")), `the other network waits: ${firstVisit}`);
   await first.close();
 

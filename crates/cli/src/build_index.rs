@@ -37,7 +37,7 @@ const THUMB_SIZE: u32 = 112;
 const THUMB_ENLARGE: f32 = 1.6;
 const THUMB_QUALITY: u8 = 82;
 const CATALOG_FILE: &str = "catalog.json";
-const PIPELINE_MODELS: [&str; 2] = ["fr_detect.onnx", "fr_landmark.onnx"];
+const PIPELINE_MODELS: [&str; 2] = [cf_face::detect::FILE, cf_face::landmarks::FILE];
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {

@@ -32,7 +32,7 @@ impl ModelArgs {
         let path = self.models.join(file);
         std::fs::read(&path).with_context(|| {
             format!(
-                "cannot read model {} (run scripts/fetch-models.sh)",
+                "cannot read model {} (run scripts/fetch-models.sh, which also packs them)",
                 path.display()
             )
         })
@@ -40,8 +40,8 @@ impl ModelArgs {
 
     fn pipeline(&self) -> Result<FacePipeline> {
         Ok(FacePipeline::new(
-            &self.read("fr_detect.onnx")?,
-            &self.read("fr_landmark.onnx")?,
+            &self.read(cf_face::detect::FILE)?,
+            &self.read(cf_face::landmarks::FILE)?,
         )?)
     }
 
@@ -345,8 +345,11 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     }
     let attributes = if lookalike {
         Some((
-            AttributeNet::new(Attribute::Age, &args.models.read("fr_age.onnx")?)?,
-            AttributeNet::new(Attribute::Gender, &args.models.read("fr_gender.onnx")?)?,
+            AttributeNet::new(Attribute::Age, &args.models.read(Attribute::Age.file())?)?,
+            AttributeNet::new(
+                Attribute::Gender,
+                &args.models.read(Attribute::Gender.file())?,
+            )?,
         ))
     } else {
         None

@@ -6,6 +6,7 @@ mod dataset;
 mod demo;
 mod faces;
 mod index_dir;
+mod pack_models;
 mod query;
 mod vectors_io;
 mod verify;
@@ -35,6 +36,8 @@ enum Command {
     BuildIndex(build_index::BuildArgs),
     /// Write a small index of synthetic vectors (for benchmarks and tests).
     BuildDemo(demo::DemoArgs),
+    /// Pack the fetched models (ONNX, TensorFlow Lite) into the int8-weight files the pipeline loads.
+    PackModels(pack_models::PackArgs),
     /// Print the nearest items to one item's vector, as JSON.
     Query(query::QueryArgs),
     /// Check an index folder: lengths, checksums, headers and forest structure.
@@ -50,6 +53,7 @@ fn main() -> std::process::ExitCode {
         Command::Compare(args) => faces::compare(args),
         Command::Embed(args) => faces::embed(args),
         Command::Eval(args) => faces::eval(args),
+        Command::PackModels(args) => pack_models::run(args),
         Command::Query(args) => query::run(args),
         Command::Verify(args) => verify::run(args),
     };

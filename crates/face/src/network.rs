@@ -26,7 +26,7 @@ impl NetworkSpec {
         description: NetworkCard::MOBILEFACENET_192.description,
         dimension: NetworkCard::MOBILEFACENET_192.dimension,
         files: &[NetworkCard::MOBILEFACENET_192.file],
-        same_person_similarity: 0.380,
+        same_person_similarity: 0.378,
     };
     /// faceplugin's 512-d identity network.
     pub const FACEPLUGIN: NetworkSpec = NetworkSpec {
@@ -34,14 +34,18 @@ impl NetworkSpec {
         description: NetworkCard::FACEPLUGIN_512.description,
         dimension: NetworkCard::FACEPLUGIN_512.dimension,
         files: &[NetworkCard::FACEPLUGIN_512.file],
-        same_person_similarity: 0.284,
+        same_person_similarity: 0.287,
     };
     /// The overall-look blend of identity, gender and age.
     pub const LOOK: NetworkSpec = NetworkSpec {
         name: "look",
         description: "Overall look: identity 50 %, gender 30 %, age 20 % (MobileFaceNet + SSR-Net)",
         dimension: look::LOOK_DIMENSION,
-        files: &[LookNet::IDENTITY.file, "fr_age.onnx", "fr_gender.onnx"],
+        files: &[
+            LookNet::IDENTITY.file,
+            crate::Attribute::Age.file(),
+            crate::Attribute::Gender.file(),
+        ],
         same_person_similarity: 0.610,
     };
 

@@ -15,7 +15,7 @@ fn fixture() -> Option<Fixture> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
     let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
-    let ready = models.join("fr_detect.onnx").exists()
+    let ready = models.join(cf_face::detect::FILE).exists()
         && photos
             .as_ref()
             .is_some_and(|p| p.join("obama.jpg").exists());
@@ -38,7 +38,11 @@ impl Fixture {
         std::fs::read(self.models.join(file)).unwrap()
     }
     fn pipeline(&self) -> FacePipeline {
-        FacePipeline::new(&self.read("fr_detect.onnx"), &self.read("fr_landmark.onnx")).unwrap()
+        FacePipeline::new(
+            &self.read(cf_face::detect::FILE),
+            &self.read(cf_face::landmarks::FILE),
+        )
+        .unwrap()
     }
     fn photo(&self, name: &str) -> Photo {
         Photo::decode(&std::fs::read(self.photos.join(name)).unwrap()).unwrap()
@@ -197,9 +201,16 @@ fn a_group_photo_gives_one_box_per_face_each_matching_its_portrait() {
 fn age_and_gender_estimates_are_plausible() {
     let Some(fx) = fixture() else { return };
     let pipeline = fx.pipeline();
-    let age = cf_face::AttributeNet::new(cf_face::Attribute::Age, &fx.read("fr_age.onnx")).unwrap();
-    let gender =
-        cf_face::AttributeNet::new(cf_face::Attribute::Gender, &fx.read("fr_gender.onnx")).unwrap();
+    let age = cf_face::AttributeNet::new(
+        cf_face::Attribute::Age,
+        &fx.read(cf_face::Attribute::Age.file()),
+    )
+    .unwrap();
+    let gender = cf_face::AttributeNet::new(
+        cf_face::Attribute::Gender,
+        &fx.read(cf_face::Attribute::Gender.file()),
+    )
+    .unwrap();
     for name in ["obama.jpg", "biden.jpg"] {
         let photo = fx.photo(name);
         let face = pipeline.faces(&photo).unwrap().remove(0);

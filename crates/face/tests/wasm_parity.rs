@@ -17,13 +17,15 @@ const PHOTO: &[u8] = include_bytes!(concat!(env!("CF_TEST_PHOTOS"), "/obama.jpg"
 
 fn model(file: &str) -> Result<Vec<u8>, FaceError> {
     let bytes: &[u8] = match file {
-        "fr_detect.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_detect.onnx")),
-        "fr_landmark.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_landmark.onnx")),
-        "fr_feature.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_feature.onnx")),
-        "fr_age.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_age.onnx")),
-        "fr_gender.onnx" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_gender.onnx")),
-        "mobilefacenet.tflite" => {
-            include_bytes!(concat!(env!("CF_MODELS"), "/mobilefacenet.tflite"))
+        "fr_detect.nnef.tar" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_detect.nnef.tar")),
+        "fr_landmark.nnef.tar" => {
+            include_bytes!(concat!(env!("CF_MODELS"), "/fr_landmark.nnef.tar"))
+        }
+        "fr_feature.nnef.tar" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_feature.nnef.tar")),
+        "fr_age.nnef.tar" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_age.nnef.tar")),
+        "fr_gender.nnef.tar" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_gender.nnef.tar")),
+        "mobilefacenet.nnef.tar" => {
+            include_bytes!(concat!(env!("CF_MODELS"), "/mobilefacenet.nnef.tar"))
         }
         other => {
             return Err(FaceError::Model {
@@ -64,8 +66,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 #[wasm_bindgen_test]
 fn browser_vectors_equal_native_vectors_for_every_network() {
     let pipeline = FacePipeline::new(
-        &model("fr_detect.onnx").unwrap(),
-        &model("fr_landmark.onnx").unwrap(),
+        &model(cf_face::detect::FILE).unwrap(),
+        &model(cf_face::landmarks::FILE).unwrap(),
     )
     .unwrap();
     for spec in NetworkSpec::ALL {
