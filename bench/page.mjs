@@ -37,11 +37,11 @@ const WATCH_CARDS = `
 
 async function searchOnce(page) {
   const mark = await page.evaluate(() => performance.now());
-  const seq = await page.evaluate(() => document.querySelector("#timing")?.dataset.total ?? null);
+  const seq = await page.evaluate(() => document.querySelector("#timing")?.dataset.seq ?? null);
   await page.setInputFiles("#photo-input", PHOTO);
   await page.waitForFunction((previous) => {
     const timing = document.querySelector("#timing");
-    return timing && timing.dataset.total !== previous && document.querySelector("#matches .card");
+    return timing && timing.dataset.seq !== previous && document.querySelector("#matches .card");
   }, seq, { timeout: 60_000, polling: 5 });
   await page.waitForTimeout(100);
   return page.evaluate((mark) => {

@@ -836,7 +836,7 @@ fn render_timing(matches: &MatchState, shown: Option<(u32, f64, f64)>, text: &Te
         t.decode, t.detect, t.landmarks, t.align, t.embed, t.search, render
     );
     html! {
-        <p id="timing" class="timing" data-total={format!("{total:.1}")} data-decode={format!("{:.2}", t.decode)}
+        <p id="timing" class="timing" data-seq={matches.seq.to_string()} data-total={format!("{total:.1}")} data-decode={format!("{:.2}", t.decode)}
             data-detect={format!("{:.2}", t.detect)} data-landmarks={format!("{:.2}", t.landmarks)}
             data-align={format!("{:.2}", t.align)} data-embed={format!("{:.2}", t.embed)}
             data-search={format!("{:.2}", t.search)} data-render={format!("{render:.2}")}>

@@ -4,7 +4,7 @@
 
 use cf_align::resize_region_rgb;
 
-use crate::{Face, FaceError, Photo, Runnable, load_packed, run};
+use crate::{Face, FaceError, Photo, Preparation, Runnable, load_packed, run};
 
 const SIZE: usize = 64;
 pub(crate) const INPUT_SHAPE: [usize; 4] = [1, 3, SIZE, SIZE];
@@ -57,7 +57,7 @@ impl AttributeNet {
     pub fn new(attribute: Attribute, packed: &[u8]) -> Result<Self, FaceError> {
         Ok(AttributeNet {
             attribute,
-            model: load_packed(attribute.name(), packed)?,
+            model: load_packed(attribute.name(), packed, Preparation::Full)?,
         })
     }
 

@@ -4,7 +4,7 @@
 
 use cf_align::resize_region_rgb;
 
-use crate::{FaceError, Photo, Runnable, load_packed, run};
+use crate::{FaceError, Photo, Preparation, Runnable, load_packed, run};
 
 const WIDTH: usize = 320;
 const HEIGHT: usize = 240;
@@ -58,7 +58,7 @@ impl Detector {
     /// Loads the packed detector ([`FILE`]).
     pub fn new(packed: &[u8]) -> Result<Self, FaceError> {
         Ok(Detector {
-            model: load_packed(NAME, packed)?,
+            model: load_packed(NAME, packed, Preparation::OptimizeOnly)?,
         })
     }
 

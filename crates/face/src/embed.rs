@@ -2,7 +2,7 @@
 
 use cf_align::{ARCFACE_112, FivePoints, Similarity, warp_rgb};
 
-use crate::{Face, FaceError, Photo, Runnable, load_packed, run};
+use crate::{Face, FaceError, Photo, Preparation, Runnable, load_packed, run};
 
 /// Channel order a network expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub struct Embedder {
 impl Embedder {
     /// Loads the network described by `card` from its ONNX bytes.
     pub fn new(card: NetworkCard, bytes: &[u8]) -> Result<Self, FaceError> {
-        let model = load_packed(card.name, bytes)?;
+        let model = load_packed(card.name, bytes, Preparation::Full)?;
         Ok(Embedder { card, model })
     }
 

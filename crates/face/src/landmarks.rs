@@ -3,7 +3,7 @@
 
 use cf_align::{Point, resize_region_rgb};
 
-use crate::{FaceBox, FaceError, Photo, Runnable, load_packed, run};
+use crate::{FaceBox, FaceError, Photo, Preparation, Runnable, load_packed, run};
 
 const SIZE: usize = 64;
 const NAME: &str = "fr_landmark";
@@ -20,7 +20,7 @@ impl Landmarker {
     /// Loads the packed landmark network ([`FILE`]).
     pub fn new(packed: &[u8]) -> Result<Self, FaceError> {
         Ok(Landmarker {
-            model: load_packed(NAME, packed)?,
+            model: load_packed(NAME, packed, Preparation::OptimizeOnly)?,
         })
     }
 

@@ -25,9 +25,9 @@ pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;
 pub use look::{LOOK_DIMENSION, LookNet, LookWeights, look_vector};
 pub use network::{Network, NetworkSpec};
-use packed::load_packed;
 #[cfg(feature = "import")]
 use packed::quantized_labels;
+use packed::{Preparation, load_packed};
 pub use photo::{MAX_SIDE, Photo};
 pub use pipeline::{Face, FacePipeline, nearest_centre};
 

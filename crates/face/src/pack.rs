@@ -89,15 +89,21 @@ pub fn pack(packing: &ModelPacking, bytes: &[u8]) -> Result<Vec<u8>, FaceError> 
         reason: format!("{e:#}"),
     };
     let model = import(packing, bytes).map_err(failed)?;
-    let nnef = tract_nnef::nnef();
-    let mut proto = tract_nnef::ser::to_proto_model(&nnef, &model).map_err(failed)?;
+    let nnef = crate::packed::nnef();
+    let mut proto = tract_nnef::ser::to_proto_model(nnef, &model).map_err(failed)?;
     if !proto.resources.is_empty() || proto.quantization.is_some() {
         return Err(failed(format_err!(
             "the graph has nested models or quantised tensors, which packing does not handle"
         )));
     }
+    // The model's metadata (producer, versions) is read only by tract's own operator set, which
+    // the reader leaves out (`crate::packed::nnef`).
+    proto
+        .doc
+        .fragments
+        .retain(|fragment| fragment.decl.id.0 != "tract_core_properties");
     quantize_tensors(&mut proto.tensors).map_err(failed)?;
-    write_tar(&nnef, &proto).map_err(failed)
+    write_tar(nnef, &proto).map_err(failed)
 }
 
 /// Reads the original file with the input shape fixed and lets tract simplify the graph (without
