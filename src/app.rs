@@ -464,7 +464,6 @@ pub fn app(props: &AppProps) -> Html {
     {
         let (dispatcher, bridge) = (state.dispatcher(), bridge.clone());
         use_effect_with((), move |_| {
-            register_service_worker();
             let replies = dispatcher.clone();
             bridge.listen(Callback::from(move |reply| {
                 replies.dispatch(Action::Reply(reply))
@@ -492,6 +491,14 @@ pub fn app(props: &AppProps) -> Html {
             });
         });
     }
+
+    // The service worker's install downloads the page's files again to keep them: only once the
+    // models are ready, so that on a first visit it does not compete with them (measured).
+    use_effect_with(state.network.is_some(), |&ready| {
+        if ready {
+            register_service_worker();
+        }
+    });
 
     // Another network searched now: the chosen face and any developer query again, in it.
     {
