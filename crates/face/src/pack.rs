@@ -133,6 +133,16 @@ fn import(packing: &ModelPacking, bytes: &[u8]) -> TractResult<TypedModel> {
 fn quantize_tensors(tensors: &mut HashMap<Identifier, Arc<Tensor>>) -> TractResult<()> {
     let mut labels: Vec<Identifier> = tensors.keys().cloned().collect();
     labels.sort();
+    // The loader takes every `*.q` for quantised values: no original name may look like one.
+    if let Some(clash) = labels
+        .iter()
+        .find(|l| l.0.ends_with(".q") || l.0.ends_with(".scale"))
+    {
+        bail!(
+            "tensor {} would read as quantised values or scales",
+            clash.0
+        );
+    }
     for label in labels {
         let tensor = &tensors[&label];
         if tensor.datum_type() != f32::datum_type() || tensor.len() < QUANTIZE_FROM_ELEMENTS {
@@ -148,9 +158,6 @@ fn quantize_tensors(tensors: &mut HashMap<Identifier, Arc<Tensor>>) -> TractResu
             continue;
         };
         let (q_label, scale_label) = crate::quantized_labels(&label.0);
-        if tensors.contains_key(&q_label) || tensors.contains_key(&scale_label) {
-            bail!("the model already has a tensor named {}", q_label.0);
-        }
         let scale_shape = quantized.scale_shape(&shape);
         tensors.remove(&label);
         tensors.insert(

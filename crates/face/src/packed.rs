@@ -23,10 +23,11 @@ pub(crate) fn quantized_labels(label: &str) -> (Identifier, Identifier) {
     )
 }
 
-/// tract's NNEF framework with the standard NNEF operators only. The packed graphs use no other
-/// (`pack` writes them with this same framework, so packing fails if one ever would), and leaving
-/// tract's own operator set out keeps its code (FFT, recurrent loops, …) out of the browser's
-/// wasm. Built once: building it takes longer than reading a small model.
+/// tract's NNEF framework with the standard NNEF operators only, built once. The packed graphs
+/// use no other (`pack` writes them with this same framework, so packing fails if one ever
+/// would); building tract's full operator registry took 10-45 ms per model in the browser, more
+/// than reading a small model. (It does not shrink the wasm: tract-core registers its operators
+/// itself.)
 pub(crate) fn nnef() -> &'static Nnef {
     static NNEF: OnceLock<Nnef> = OnceLock::new();
     NNEF.get_or_init(|| Nnef {
