@@ -91,7 +91,7 @@ try {
     await context.close();
   }
   console.log(`cold first visit to first matches, ${RUNS} runs: median ${median(cold).toFixed(0)} ms (${cold.map((c) => c.toFixed(0)).join(", ")})`);
-  const coldNames = ["worker running at", "download + verify", "prepare detector + landmarks", "prepare network", "decode index", "first photo"];
+  const coldNames = ["worker running at", "download + verify", "prepare detector + landmarks", "prepare network", "decode index", "photo given at the start to its matches (includes the wait)"];
   console.log("  the page's own timings, medians (ms): " + coldNames.map((n, i) => `${n} ${median(coldStages.map((c) => c[i])).toFixed(0)}`).join(", "));
 
   // Bytes of the first visit, by type.
