@@ -9,7 +9,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
-import { serve } from "../tests/browser/server.mjs";
+import { serve } from "../scripts/serve.mjs";
 import { launch, DIST, photo } from "../tests/browser/browser.mjs";
 
 const RUNS = Number(process.env.CF_RUNS ?? 5);

@@ -26,18 +26,28 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# cargo install builds in a temporary folder of its own, so tool builds never touch the
-# project's target folder; CARGO_TARGET_DIR is unset for them on purpose.
+# Tools are compiled once into the tools folder. `cargo install` builds in a temporary folder
+# of its own, so CARGO_TARGET_DIR is unset for it (an empty value is an error in cargo), and
+# their release profiles' fat LTO in one codegen unit, which makes a new machine wait minutes on
+# one core, is overridden: trunk only orchestrates (opt-level 1); wasm-bindgen rewrites our
+# wasm on every build (kept optimised).
+install_tool() { # crate version opt-level [cargo install options]
+  local crate="$1" version="$2" opt="$3"
+  shift 3
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
+    cargo install "$crate" --version "$version" --root "$CF_TOOLS" "$@"
+}
+
 if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
-  step "installing trunk $TRUNK_VERSION (about 15 CPU-minutes, once)"
-  CARGO_TARGET_DIR= cargo install trunk --version "$TRUNK_VERSION" --locked --root "$CF_TOOLS" \
-    || CARGO_TARGET_DIR= cargo install trunk --version "$TRUNK_VERSION" --root "$CF_TOOLS"
+  step "installing trunk $TRUNK_VERSION (once; a few minutes)"
+  install_tool trunk "$TRUNK_VERSION" 1 --locked || install_tool trunk "$TRUNK_VERSION" 1
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock)"
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock; once)"
   # Not --locked: a dependency locked by that release is no longer on the registry.
-  CARGO_TARGET_DIR= cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$CF_TOOLS"
+  install_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" 3
 fi
 
 if ! command -v npm >/dev/null; then

@@ -1,29 +1,13 @@
 //! Developer tools, folded away: the nearest neighbours of an index item's own vector (the
 //! browser tests compare them with the native `cfaces query`), and the search speed.
 
-use std::rc::Rc;
-
 use celebrityfaces::i18n::Lang;
-use celebrityfaces::protocol::Hit;
+use celebrityfaces::people::People;
+use celebrityfaces::state::{ItemAnswer, Speed};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::matches::{People, thumbnail};
-
-#[derive(Clone, PartialEq)]
-pub struct ItemAnswer {
-    pub item: u32,
-    pub hits: Rc<Vec<Hit>>,
-    pub exact_overlap: usize,
-    pub search_ms: f64,
-}
-
-#[derive(Clone, PartialEq)]
-pub struct Speed {
-    pub queries: usize,
-    pub forest_qps: f64,
-    pub exact_qps: f64,
-}
+use crate::matches::thumbnail;
 
 #[derive(Properties, PartialEq)]
 pub struct DevProps {

@@ -1,5 +1,10 @@
 //! The page's words in English and Russian. Every text is a field of [`Text`], so a language
-//! that lacks one does not compile. `{n}`-style holes are filled with [`fill`].
+//! that lacks one does not compile. `{n}`-style holes are filled with [`fill`]. Problems come
+//! from the worker and the loaders as values ([`LoadProblem`], [`PhotoProblem`]) and are worded
+//! only here ([`load_problem`], [`photo_problem`]): one plain sentence in the visitor's
+//! language, and the technical detail apart, for whoever opens it.
+
+use cf_protocol::{LoadProblem, PhotoProblem, StageTimes};
 
 /// A language of the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +122,27 @@ pub struct Text {
     pub card_caption: &'static str,
     /// `{total}` and the stages.
     pub timing: &'static str,
+    /// `{decode}`, `{detect}`, `{landmarks}`, `{align}`, `{embed}`, `{search}`, `{render}`.
+    pub timing_stages: &'static str,
     pub developer_tools: &'static str,
+    pub details: &'static str,
+    /// `{file}`.
+    pub load_unreachable: &'static str,
+    /// `{file}`, `{status}`.
+    pub load_http: &'static str,
+    /// `{file}`.
+    pub load_damaged: &'static str,
+    pub load_manifest: &'static str,
+    /// `{network}`.
+    pub load_unknown_network: &'static str,
+    /// `{network}`.
+    pub load_unsupported_network: &'static str,
+    /// `{file}`.
+    pub load_model: &'static str,
+    pub load_index: &'static str,
+    /// `{min}`.
+    pub box_too_small: &'static str,
+    pub photo_not_ready: &'static str,
 }
 
 static EN: Text = Text {
@@ -169,7 +194,19 @@ static EN: Text = Text {
     download_card: "Download result card",
     card_caption: "My celebrity look-alike",
     timing: "Matched in {total} ms",
+    timing_stages: "decode {decode}, detect {detect}, landmarks {landmarks}, align {align}, embed {embed}, search {search}, render {render} ms",
     developer_tools: "For developers: search by index item",
+    details: "Details",
+    load_unreachable: "{file} could not be downloaded: the connection failed. Check that you are online, then reload the page.",
+    load_http: "The site answered “{status}” for {file}. Reload the page; if it happens again, the site is being updated or is broken.",
+    load_damaged: "{file} arrived damaged or belongs to another version of the site. Reload the page.",
+    load_manifest: "The index description could not be read. Reload the page.",
+    load_unknown_network: "The comparison “{network}” is not in this index.",
+    load_unsupported_network: "This page cannot compute the comparison “{network}”. Reload to get the newest version of the page.",
+    load_model: "The face model {file} could not be prepared in this browser. Try another browser.",
+    load_index: "The index is damaged and cannot be searched. Reload the page.",
+    box_too_small: "That box is too small to read a face: make it at least {min} pixels on each side.",
+    photo_not_ready: "The face models did not load, so photos cannot be analysed. Reload the page.",
 };
 
 static RU: Text = Text {
@@ -221,8 +258,106 @@ static RU: Text = Text {
     download_card: "Скачать карточку результата",
     card_caption: "Моя знаменитость-двойник",
     timing: "Найдено за {total} мс",
+    timing_stages: "декодирование {decode}, поиск лиц {detect}, точки лица {landmarks}, выравнивание {align}, вектор {embed}, поиск {search}, показ {render} мс",
     developer_tools: "Для разработчиков: поиск по номеру фото в индексе",
+    details: "Подробности",
+    load_unreachable: "Не удалось скачать {file}: нет соединения. Проверьте подключение к интернету и перезагрузите страницу.",
+    load_http: "Сайт ответил «{status}» на запрос {file}. Перезагрузите страницу; если это повторится, сайт обновляется или неисправен.",
+    load_damaged: "Файл {file} пришёл повреждённым или от другой версии сайта. Перезагрузите страницу.",
+    load_manifest: "Не удалось прочитать описание индекса. Перезагрузите страницу.",
+    load_unknown_network: "Сравнения «{network}» нет в этом индексе.",
+    load_unsupported_network: "Эта страница не умеет считать сравнение «{network}». Перезагрузите её, чтобы получить новую версию.",
+    load_model: "Модель лица {file} не удалось подготовить в этом браузере. Попробуйте другой браузер.",
+    load_index: "Индекс повреждён, искать по нему нельзя. Перезагрузите страницу.",
+    box_too_small: "Рамка слишком мала, чтобы прочитать лицо: сделайте её не меньше {min} пикселей с каждой стороны.",
+    photo_not_ready: "Модели лиц не загрузились, поэтому фото нельзя проанализировать. Перезагрузите страницу.",
 };
+
+/// A problem in words: what happened and what to do, and the technical detail where there is
+/// one (shown folded, for whoever asks).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Worded {
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+/// Why the models or the index could not be loaded, in `lang`.
+pub fn load_problem(lang: Lang, problem: &LoadProblem) -> Worded {
+    let text = lang.text();
+    let (message, detail) = match problem {
+        LoadProblem::Unreachable { file, detail } => {
+            (fill(text.load_unreachable, &[("file", file)]), Some(detail))
+        }
+        LoadProblem::Http { file, status } => (
+            fill(
+                text.load_http,
+                &[("file", file), ("status", &status.to_string())],
+            ),
+            None,
+        ),
+        LoadProblem::Damaged { file, detail } => {
+            (fill(text.load_damaged, &[("file", file)]), Some(detail))
+        }
+        LoadProblem::Manifest { detail } => (text.load_manifest.to_string(), Some(detail)),
+        LoadProblem::UnknownNetwork { network } => (
+            fill(text.load_unknown_network, &[("network", network)]),
+            None,
+        ),
+        LoadProblem::UnsupportedNetwork { network } => (
+            fill(text.load_unsupported_network, &[("network", network)]),
+            None,
+        ),
+        LoadProblem::Model { file, detail } => {
+            (fill(text.load_model, &[("file", file)]), Some(detail))
+        }
+        LoadProblem::Index { detail } => (text.load_index.to_string(), Some(detail)),
+    };
+    Worded {
+        message,
+        detail: detail.cloned(),
+    }
+}
+
+/// Why a photo or a box could not be used, in `lang`.
+pub fn photo_problem(lang: Lang, problem: &PhotoProblem) -> Worded {
+    let text = lang.text();
+    let (message, detail) = match problem {
+        PhotoProblem::Empty => (text.photo_empty.to_string(), None),
+        PhotoProblem::UnknownFormat { detail } => {
+            (text.photo_unknown_format.to_string(), Some(detail))
+        }
+        PhotoProblem::TooLarge { detail } => (text.photo_too_large.to_string(), Some(detail)),
+        PhotoProblem::Damaged { detail } => (text.photo_damaged.to_string(), Some(detail)),
+        PhotoProblem::BoxTooSmall { min_side } => (
+            fill(text.box_too_small, &[("min", &min_side.to_string())]),
+            None,
+        ),
+        PhotoProblem::NoFaceInBox { detail } => (text.no_face_in_box.to_string(), Some(detail)),
+        PhotoProblem::NotReady => (text.photo_not_ready.to_string(), None),
+        PhotoProblem::Failed { detail } => (text.photo_failed.to_string(), Some(detail)),
+    };
+    Worded {
+        message,
+        detail: detail.cloned(),
+    }
+}
+
+/// The time of each stage of a match, in `lang`.
+pub fn stage_times(lang: Lang, times: &StageTimes, render: f64) -> String {
+    let ms = |value: f64| format!("{value:.1}");
+    fill(
+        lang.text().timing_stages,
+        &[
+            ("decode", &ms(times.decode)),
+            ("detect", &ms(times.detect)),
+            ("landmarks", &ms(times.landmarks)),
+            ("align", &ms(times.align)),
+            ("embed", &ms(times.embed)),
+            ("search", &ms(times.search)),
+            ("render", &ms(render)),
+        ],
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -235,6 +370,63 @@ mod tests {
         assert_eq!(Lang::choose(["de", "RU"]), Lang::Ru);
         assert_eq!(Lang::choose([]), Lang::En);
         assert_eq!(Lang::Ru.other(), Lang::En);
+    }
+
+    #[test]
+    fn every_problem_is_one_plain_sentence_in_each_language_with_the_detail_apart() {
+        for lang in [Lang::En, Lang::Ru] {
+            let worded: Vec<Worded> = LoadProblem::examples()
+                .iter()
+                .map(|p| load_problem(lang, p))
+                .chain(
+                    PhotoProblem::examples()
+                        .iter()
+                        .map(|p| photo_problem(lang, p)),
+                )
+                .collect();
+            for (problem, words) in worded.iter().enumerate() {
+                let message = &words.message;
+                assert!(!message.contains('{'), "{lang:?} {problem}: {message}");
+                if let Some(detail) = &words.detail {
+                    assert!(
+                        !message.contains(detail.as_str()),
+                        "the detail stays apart: {message}"
+                    );
+                }
+                assert!(message.ends_with('.'), "{lang:?} {problem}: {message}");
+                if lang == Lang::Ru {
+                    assert!(
+                        message.chars().any(|c| ('а'..='я').contains(&c)),
+                        "Russian words: {message}"
+                    );
+                }
+            }
+            let http = LoadProblem::Http {
+                file: "look-000.bin".into(),
+                status: 404,
+            };
+            assert!(load_problem(lang, &http).message.contains("404"));
+            assert!(
+                photo_problem(lang, &PhotoProblem::BoxTooSmall { min_side: 16 })
+                    .message
+                    .contains("16")
+            );
+        }
+    }
+
+    #[test]
+    fn stage_times_are_worded_in_each_language() {
+        let times = StageTimes {
+            decode: 11.04,
+            embed: 25.0,
+            ..StageTimes::default()
+        };
+        assert!(stage_times(Lang::En, &times, 2.0).starts_with("decode 11.0,"));
+        let ru = stage_times(Lang::Ru, &times, 2.0);
+        assert!(
+            ru.contains("25.0") && ru.ends_with("мс") && !ru.contains('{'),
+            "{ru}"
+        );
     }
 
     #[test]

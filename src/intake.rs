@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
-use crate::app::Notice;
+use celebrityfaces::state::Notice;
 
 #[derive(Properties, PartialEq)]
 pub struct IntakeProps {

@@ -1,13 +1,13 @@
 //! The parts of the CelebrityFaces page shared by its two programs, the page (src/main.rs) and
-//! its worker (src/bin/worker.rs): the messages between them, the page's texts, verified and
-//! cached downloads, and the worker itself. The protocol and the texts are plain Rust, tested
-//! natively; the rest exists only in the browser.
+//! its worker (src/bin/worker.rs). The page's state and reducer, its texts and who the items
+//! are are plain Rust, tested natively; the browser's fetching and the worker program exist only
+//! in the browser. The messages between the two are `cf_protocol`; the worker's work is
+//! `cf_engine`. See ARCHITECTURE.md.
 
 pub mod i18n;
-pub mod protocol;
+pub mod people;
+pub mod state;
 
-#[cfg(all(target_arch = "wasm32", feature = "worker"))]
-pub mod engine;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
 #[cfg(target_arch = "wasm32")]

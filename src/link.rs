@@ -5,8 +5,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use celebrityfaces::protocol::{Reply, Request};
 use celebrityfaces::worker::{FaceWorker, WORKER_SCRIPT};
+use cf_protocol::{Reply, Request};
 use gloo_worker::{Spawnable, WorkerBridge};
 use yew::Callback;
 

@@ -15,6 +15,8 @@ mod matches;
 mod photo_view;
 #[cfg(target_arch = "wasm32")]
 mod share;
+#[cfg(target_arch = "wasm32")]
+mod views;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

@@ -4,82 +4,12 @@
 use std::rc::Rc;
 
 use celebrityfaces::i18n::{Lang, fill};
-use celebrityfaces::protocol::{Hit, distinct_people};
-use cf_shards::Catalog;
+use celebrityfaces::people::{People, initials};
+use cf_protocol::Hit;
 use wasm_bindgen::Clamped;
 use yew::prelude::*;
 
 use crate::share::{CardContent, download_card};
-
-/// Cards shown.
-const CARDS: usize = 12;
-
-/// The catalog and where the thumbnails are.
-#[derive(Clone)]
-pub struct People {
-    pub catalog: Rc<Catalog>,
-    pub thumb_base_url: String,
-    /// Photos per person.
-    photo_counts: Rc<Vec<u32>>,
-}
-
-impl PartialEq for People {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.catalog, &other.catalog) && self.thumb_base_url == other.thumb_base_url
-    }
-}
-
-impl People {
-    pub fn new(catalog: Catalog, thumb_base_url: &str) -> People {
-        let mut counts = vec![0u32; catalog.names.len()];
-        for &person in &catalog.person_of_item {
-            if let Some(count) = counts.get_mut(person as usize) {
-                *count += 1;
-            }
-        }
-        People {
-            catalog: Rc::new(catalog),
-            thumb_base_url: thumb_base_url.to_string(),
-            photo_counts: Rc::new(counts),
-        }
-    }
-
-    pub fn person_of(&self, item: u32) -> Option<u32> {
-        self.catalog.person_of_item.get(item as usize).copied()
-    }
-
-    /// Display name of the person in `item`.
-    pub fn name_of(&self, item: u32) -> Option<&str> {
-        let person = self.person_of(item)?;
-        self.catalog.names.get(person as usize).map(String::as_str)
-    }
-
-    /// Address of `item`'s thumbnail.
-    pub fn thumb_url(&self, item: u32) -> Option<String> {
-        let name = self.catalog.thumbs.get(item as usize)?;
-        Some(format!("{}{name}.jpg", self.thumb_base_url))
-    }
-
-    pub fn photo_count(&self, person: u32) -> u32 {
-        self.photo_counts.get(person as usize).copied().unwrap_or(0)
-    }
-
-    /// The hits to show: the best photo of each person, or the nearest photos as they are.
-    pub fn shown_hits(&self, hits: &[Hit], distinct: bool) -> Vec<Hit> {
-        if distinct {
-            distinct_people(hits, &self.catalog.person_of_item, CARDS)
-        } else {
-            hits.iter().take(CARDS).copied().collect()
-        }
-    }
-}
-
-fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(3)
-        .collect()
-}
 
 /// A thumbnail: lazy; while it loads, or if the file is missing, the person's initials show.
 pub fn thumbnail(people: &People, item: u32, size: u32) -> Html {

@@ -3,7 +3,7 @@
 //! and touch through pointer events); arrow keys move the focused box, Shift+arrows resize it.
 
 use celebrityfaces::i18n::{Lang, fill};
-use celebrityfaces::protocol::{FaceRect, MIN_FACE_SIDE};
+use cf_protocol::{FaceRect, MIN_FACE_SIDE};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 

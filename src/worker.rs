@@ -1,28 +1,49 @@
 //! The worker the page spawns (the Yew web-worker pattern, with gloo-worker): one type for both
 //! sides, so that the messages stay in step. Built with the `worker` feature (the worker
-//! program) it carries the [`Engine`](crate::engine::Engine) with the face pipeline and the
-//! search; built without it (the page) it is only the handle the page spawns and talks to, and
-//! the page's wasm carries no tract.
+//! program) it runs the [`cf_engine::Engine`] with the browser's fetch, Cache API and clock;
+//! built without it (the page) it is only the handle the page spawns and talks to, and the
+//! page's wasm carries no tract.
+//!
+//! Requests are queued as they arrive and answered one per turn of the worker's event loop
+//! (after a zero-delay timeout), so that messages the page sent meanwhile are in the queue
+//! first and can supersede older ones there.
 
+use cf_protocol::{Reply, Request};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 
-use crate::protocol::{Reply, Request};
-
-/// Where the index files live, relative to the site root.
-pub const INDEX_BASE: &str = "index-shards";
-/// Where the model files live, relative to the site root.
-pub const MODELS_BASE: &str = "models";
 /// The worker's script, beside the page (trunk's loader shim for `src/bin/worker.rs`).
 pub const WORKER_SCRIPT: &str = "worker_loader.js";
 
 pub struct FaceWorker {
     #[cfg(feature = "worker")]
-    engine: crate::engine::Engine,
+    engine: cf_engine::Engine<HandlerId, BrowserClock>,
+    /// A turn is scheduled to answer the next request.
+    #[cfg(feature = "worker")]
+    turn_scheduled: bool,
+}
+
+#[cfg(feature = "worker")]
+pub enum Message {
+    /// The worker's turn to answer a queued request.
+    Turn,
+    Loaded(Box<cf_engine::Loaded<HandlerId>>),
+}
+
+/// `performance.now()` in the worker.
+#[cfg(feature = "worker")]
+#[derive(Clone, Copy, Default)]
+pub struct BrowserClock;
+
+#[cfg(feature = "worker")]
+impl cf_engine::Clock for BrowserClock {
+    fn now(&self) -> f64 {
+        crate::fetch::now_ms()
+    }
 }
 
 impl Worker for FaceWorker {
     #[cfg(feature = "worker")]
-    type Message = crate::engine::Loaded;
+    type Message = Message;
     #[cfg(not(feature = "worker"))]
     type Message = ();
     type Input = Request;
@@ -31,21 +52,94 @@ impl Worker for FaceWorker {
     fn create(_scope: &WorkerScope<Self>) -> Self {
         FaceWorker {
             #[cfg(feature = "worker")]
-            engine: crate::engine::Engine::new(),
+            engine: cf_engine::Engine::new(BrowserClock),
+            #[cfg(feature = "worker")]
+            turn_scheduled: false,
         }
     }
 
     fn update(&mut self, scope: &WorkerScope<Self>, message: Self::Message) {
         #[cfg(feature = "worker")]
-        self.engine.update(scope, message);
+        {
+            let commands = match message {
+                Message::Turn => {
+                    self.turn_scheduled = false;
+                    self.engine.step()
+                }
+                Message::Loaded(loaded) => self.engine.loaded(*loaded),
+            };
+            self.carry_out(scope, commands);
+            self.schedule_turn(scope);
+        }
         #[cfg(not(feature = "worker"))]
         let _ = (scope, message);
     }
 
     fn received(&mut self, scope: &WorkerScope<Self>, request: Request, id: HandlerId) {
         #[cfg(feature = "worker")]
-        self.engine.received(scope, request, id);
+        {
+            self.engine.received(id, request);
+            self.schedule_turn(scope);
+        }
         #[cfg(not(feature = "worker"))]
         let _ = (scope, request, id);
     }
+}
+
+#[cfg(feature = "worker")]
+impl FaceWorker {
+    fn schedule_turn(&mut self, scope: &WorkerScope<Self>) {
+        if self.turn_scheduled || !self.engine.has_work() {
+            return;
+        }
+        self.turn_scheduled = true;
+        scope.send_future(async {
+            next_turn().await;
+            Message::Turn
+        });
+    }
+
+    fn carry_out(
+        &mut self,
+        scope: &WorkerScope<Self>,
+        commands: Vec<cf_engine::Command<HandlerId>>,
+    ) {
+        for command in commands {
+            match command {
+                cf_engine::Command::Reply(to, reply) => scope.respond(to, reply),
+                cf_engine::Command::Load(order) => {
+                    let reporter = scope.clone();
+                    let (asker, network) = (order.asker, order.network.clone());
+                    scope.send_future(async move {
+                        let report = move |stage, done, total| {
+                            reporter.respond(
+                                asker,
+                                Reply::Progress {
+                                    network: network.clone(),
+                                    stage,
+                                    done,
+                                    total,
+                                },
+                            )
+                        };
+                        let loaded = order
+                            .run(&crate::fetch::BrowserStore, &BrowserClock, &report)
+                            .await;
+                        Message::Loaded(Box::new(loaded))
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Resolves on a later turn of the event loop, after the messages already queued.
+#[cfg(feature = "worker")]
+async fn next_turn() {
+    use wasm_bindgen::JsCast;
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>();
+        let _ = global.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { serve } from "./server.mjs";
+import { serve } from "../../scripts/serve.mjs";
 
 export const ARTIFACTS = process.env.CF_ARTIFACTS ?? "artifacts";
 export const DIST = process.env.CF_DIST ?? "dist";

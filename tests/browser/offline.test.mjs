@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { writeFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve } from "./server.mjs";
+import { serve } from "../../scripts/serve.mjs";
 import { ARTIFACTS, siteAndBrowser, ready, givePhoto, photo } from "./browser.mjs";
 
 const env = siteAndBrowser();

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use anyhow::{Result, ensure};
 use cf_forest::{
-    F32Vectors, ForestParams, I8Vectors, Index, Neighbour, Searcher, VectorStore, WalkOrder,
-    exact_search,
+    F32Vectors, ForestParams, I8Vectors, Index, Neighbour, SearchIndex, SearchOptions, Searcher,
+    VectorStore, WalkOrder, exact_search,
 };
 use cf_synthetic::{ClusteredSpec, clustered};
 use clap::{Args, ValueEnum};
@@ -148,7 +148,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let started = Instant::now();
     let truth: Vec<Vec<Neighbour>> = query_rows
         .iter()
-        .map(|q| exact_search(&f32_vectors, q, k))
+        .map(|q| exact_search(&f32_vectors, q, k, None))
         .collect();
     let exact_qps = query_rows.len() as f64 / started.elapsed().as_secs_f64();
 
@@ -219,7 +219,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let started = Instant::now();
         let found: Vec<Vec<Neighbour>> = query_rows
             .iter()
-            .map(|q| exact_search(&int8_vectors, q, k))
+            .map(|q| exact_search(&int8_vectors, q, k, None))
             .collect();
         let qps = query_rows.len() as f64 / started.elapsed().as_secs_f64();
         let (r1, r10) = recalls(&found, &truth, k);
@@ -251,49 +251,24 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     leaf_size,
                     seed: args.seed,
                 };
-                let mut grid =
-                    |store_rows: &mut dyn FnMut(Order, usize) -> Result<Row>| -> Result<()> {
-                        for &order in &args.order {
-                            for &search_k in &args.search_k {
-                                report(store_rows(order, search_k)?);
-                            }
-                        }
-                        Ok(())
-                    };
-                match storage {
-                    Storage::F32 => {
-                        let (index, build_seconds) = timed_build(f32_vectors.clone(), params)?;
-                        grid(&mut |order, search_k| {
-                            forest_row(
-                                &index,
-                                storage,
-                                order,
-                                &query_rows,
-                                &truth,
-                                k,
-                                search_k,
-                                exact_qps,
-                                build_seconds,
-                                f32_bytes,
-                            )
-                        })?;
-                    }
-                    Storage::I8 => {
-                        let (index, build_seconds) = timed_build(int8_vectors.clone(), params)?;
-                        grid(&mut |order, search_k| {
-                            forest_row(
-                                &index,
-                                storage,
-                                order,
-                                &query_rows,
-                                &truth,
-                                k,
-                                search_k,
-                                exact_qps,
-                                build_seconds,
-                                f32_bytes,
-                            )
-                        })?;
+                let (index, build_seconds): (Box<dyn SearchIndex>, f64) = match storage {
+                    Storage::F32 => timed_build(f32_vectors.clone(), params)?,
+                    Storage::I8 => timed_build(int8_vectors.clone(), params)?,
+                };
+                for &order in &args.order {
+                    for &search_k in &args.search_k {
+                        report(forest_row(
+                            &*index,
+                            storage,
+                            order,
+                            &query_rows,
+                            &truth,
+                            k,
+                            search_k,
+                            exact_qps,
+                            build_seconds,
+                            f32_bytes,
+                        )?);
                     }
                 }
             }
@@ -338,19 +313,22 @@ const WARM_UP_QUERIES: usize = 20;
 
 fn warm_up<S: VectorStore>(vectors: &S, queries: &[&[f32]]) {
     for q in queries.iter().take(WARM_UP_QUERIES) {
-        std::hint::black_box(exact_search(vectors, q, 10));
+        std::hint::black_box(exact_search(vectors, q, 10, None));
     }
 }
 
-fn timed_build<S: VectorStore>(vectors: S, params: ForestParams) -> Result<(Index<S>, f64)> {
+fn timed_build<S: VectorStore + 'static>(
+    vectors: S,
+    params: ForestParams,
+) -> Result<(Box<dyn SearchIndex>, f64)> {
     let started = Instant::now();
     let index = Index::build(vectors, params)?;
-    Ok((index, started.elapsed().as_secs_f64()))
+    Ok((Box::new(index), started.elapsed().as_secs_f64()))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn forest_row<S: VectorStore>(
-    index: &Index<S>,
+fn forest_row(
+    index: &dyn SearchIndex,
     storage: Storage,
     order: Order,
     queries: &[&[f32]],
@@ -363,14 +341,22 @@ fn forest_row<S: VectorStore>(
 ) -> Result<Row> {
     let mut searcher = Searcher::with_order(order.into());
     for q in queries.iter().take(WARM_UP_QUERIES) {
-        index.search(&mut searcher, q, k, Some(search_k))?;
+        index.search(
+            &mut searcher,
+            q,
+            &SearchOptions::nearest(k).candidates(search_k),
+        )?;
     }
     let mut walked = (0, 0);
     let started = Instant::now();
     let found: Vec<Vec<Neighbour>> = queries
         .iter()
         .map(|q| {
-            let found = index.search(&mut searcher, q, k, Some(search_k));
+            let found = index.search(
+                &mut searcher,
+                q,
+                &SearchOptions::nearest(k).candidates(search_k),
+            );
             let stats = searcher.last_stats();
             walked.0 += stats.splits;
             walked.1 += stats.leaves;
@@ -396,7 +382,7 @@ fn forest_row<S: VectorStore>(
         build_seconds,
         forest_bytes: index.forest().stored_bytes(),
         forest_share_of_f32_vectors: index.forest().stored_bytes() as f64 / f32_bytes as f64,
-        vector_bytes: index.vectors().byte_len(),
+        vector_bytes: index.vector_bytes(),
         splits_per_query: per_query(walked.0),
         leaves_per_query: per_query(walked.1),
     })

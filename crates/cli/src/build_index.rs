@@ -14,11 +14,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use cf_face::{Face, FacePipeline, LookNet, Network, NetworkSpec, Photo, nearest_centre};
-use cf_forest::{ForestParams, I8Vectors, Index, Searcher};
+use cf_face::{FacePipeline, LookNet, Network, NetworkSpec, Photo, nearest_centre};
+use cf_forest::{ForestParams, I8Vectors, Index, SearchOptions, Searcher};
 use cf_shards::{
-    AnyIndex, Catalog, CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, Manifest, NetworkInfo,
-    THUMB_NAME_LEN, ThumbnailInfo, encode_network, file_entry,
+    AnyIndex, Catalog, CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, ItemSource, Manifest,
+    NetworkIndex, NetworkInfo, THUMB_NAME_LEN, ThumbnailInfo, encode_network, encode_sources,
+    file_entry,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,14 +29,10 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::{self, FaceRule, SourcePhoto};
 use crate::index_dir::{replace_dir, write_index};
+use crate::thumbnails::{self, THUMB_ENLARGE, THUMB_QUALITY, THUMB_SIZE, hex};
 
 /// Bumped whenever a cached result would no longer be what the code computes.
-const CACHE_VERSION: u32 = 1;
-/// Side of a thumbnail.
-const THUMB_SIZE: u32 = 112;
-/// The face box is grown this much about its centre for the thumbnail, to show hair and chin.
-const THUMB_ENLARGE: f32 = 1.6;
-const THUMB_QUALITY: u8 = 82;
+const CACHE_VERSION: u32 = 2;
 const CATALOG_FILE: &str = "catalog.json";
 const PIPELINE_MODELS: [&str; 2] = [cf_face::detect::FILE, cf_face::landmarks::FILE];
 
@@ -51,6 +48,10 @@ pub struct BuildArgs {
     /// Thumbnail folder to write (replaced as a whole at the end); upload it to the CDN.
     #[arg(long, default_value = "thumbnails")]
     thumbnails: PathBuf,
+    /// Where each item came from (its photo and thumbnail square), for `cfaces thumbnails`;
+    /// kept out of the index folder, which is served as it is.
+    #[arg(long, default_value = "index-sources.tsv")]
+    sources: PathBuf,
     /// URL prefix of the thumbnails, written into the manifest: a path relative to the page
     /// (the dev server serves `thumbnails/`) or a CDN's address.
     #[arg(long, default_value = "thumbnails/")]
@@ -96,6 +97,8 @@ struct Analysis {
     faces: usize,
     /// The chosen face's box, as f32 bits (so a cached result is bit-exact).
     bbox: Option<[u32; 4]>,
+    /// The square of the photo its thumbnail shows (left, top, side), as f32 bits.
+    square: Option<[u32; 3]>,
     /// The chosen face's vector per network, in the order of the build's networks, as f32 bits.
     vectors: Vec<Vec<u32>>,
 }
@@ -121,96 +124,202 @@ enum Outcome {
 
 pub fn run(args: BuildArgs) -> Result<()> {
     let started = Instant::now();
-    if !args.thumb_base_url.ends_with('/') {
-        bail!(
-            "--thumb-base-url {:?} must end with `/`: thumbnail names are appended to it",
-            args.thumb_base_url
-        );
-    }
-    let specs: Vec<NetworkSpec> = args
-        .networks
-        .iter()
-        .map(|name| {
-            NetworkSpec::named(name).with_context(|| {
-                format!(
-                    "unknown network {name:?}; known: {}",
-                    NetworkSpec::names().join(", ")
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
-    if specs.is_empty() {
-        bail!("--networks names no network");
-    }
-    let data = dataset::open(&args.dataset)?;
-    if data.photos.is_empty() {
-        bail!(
-            "{} holds no photo ({} entries skipped; see the list with --log)",
-            args.dataset.display(),
-            data.skipped.len()
-        );
-    }
-    let rule = args.face_rule.unwrap_or(data.layout.default_rule());
-    eprintln!(
-        "{}: {} photos of {} people; networks {}; of several faces, the {} is kept",
-        data.description,
-        data.photos.len(),
-        data.people.len(),
-        args.networks.join(", "),
-        rule
-    );
-
-    let read_model = |file: &str| -> Result<Vec<u8>> {
-        let path = args.models.join(file);
-        fs::read(&path).with_context(|| {
-            format!(
-                "cannot read model {} (run scripts/fetch-models.sh)",
-                path.display()
-            )
-        })
-    };
-    let mut model_entries: HashMap<String, FileEntry> = HashMap::new();
-    let mut model_bytes = |file: &str| -> Result<Vec<u8>> {
-        let bytes = read_model(file)?;
-        model_entries.insert(file.to_string(), file_entry(file, &bytes));
-        Ok(bytes)
-    };
-    let pipeline = FacePipeline::new(
-        &model_bytes(PIPELINE_MODELS[0])?,
-        &model_bytes(PIPELINE_MODELS[1])?,
-    )?;
-    let mut networks = Vec::new();
-    for spec in &specs {
-        let mut files = HashMap::new();
-        for file in spec.files {
-            files.insert(*file, model_bytes(file)?);
-        }
-        networks.push(Network::load(*spec, |file| {
-            Ok(files.remove(file).expect("every file of the spec was read"))
-        })?);
-    }
-
+    let plan = Plan::new(&args)?;
+    let models = Models::load(&args.models, &plan.specs)?;
     let cache_root = args.cache.clone().unwrap_or_else(default_cache);
-    let mut salt = Sha256::new();
-    salt.update(format!(
-        "cache {CACHE_VERSION} rule {rule:?} thumb {THUMB_SIZE} {THUMB_ENLARGE} {THUMB_QUALITY}\n"
-    ));
-    for file in PIPELINE_MODELS
-        .iter()
-        .chain(specs.iter().flat_map(|s| s.files))
-    {
-        salt.update(format!("{file} {}\n", model_entries[*file].sha256));
+    let cache = models.cache_dir(&cache_root, &plan)?;
+    let mut log = Log::default();
+    for s in &plan.data.skipped {
+        log.line("skipped", &s.path, &s.reason);
     }
-    salt.update(args.networks.join(","));
-    let cache = cache_root.join(hex(&salt.finalize()[..8]));
-    fs::create_dir_all(&cache)
-        .with_context(|| format!("cannot create the cache {}", cache.display()))?;
+    let unique = hash_and_dedupe(&plan.data, &mut log);
+    let outcomes = analyse_all(&unique, &cache, &models, plan.rule);
+    let analysed_at = Instant::now();
+    let items = assemble(&args, &plan, &unique, outcomes, &mut log)?;
+    let networks = build_networks(&args, &plan.specs, &models, items.rows)?;
+    let manifest = manifest(&args, &plan, &models, &items.catalog, networks.entries);
+    write_outputs(
+        &args,
+        &manifest,
+        networks.files,
+        &items.catalog,
+        &items.thumbs,
+        &items.sources,
+    )?;
 
-    // Hash every photo first: duplicates are skipped before any inference.
-    let mut log = String::new();
-    for s in &data.skipped {
-        writeln!(log, "skipped\t{}\t{}", s.path.display(), s.reason)?;
+    let log_path = args
+        .log
+        .clone()
+        .unwrap_or_else(|| cache_root.join("build-index.log"));
+    log.write(&log_path)?;
+    for line in &networks.reports {
+        println!("{line}");
     }
+    let counts = &items.counts;
+    println!(
+        "{}: {} photos listed, {} skipped while listing, {} unreadable or not images, {} duplicates, {} without a face, {} with several faces (the {} kept); {} items of {} people; {} from the cache",
+        plan.data.description,
+        plan.data.photos.len(),
+        plan.data.skipped.len(),
+        counts.unreadable + log.unreadable,
+        log.duplicates,
+        counts.no_face,
+        counts.several,
+        plan.rule,
+        items.catalog.person_of_item.len(),
+        items.catalog.names.len(),
+        counts.from_cache
+    );
+    println!(
+        "wrote {} ({} bytes), {} thumbnails in {}, sources in {}; faces {:.1} s, total {:.1} s on {} threads; details in {}",
+        args.out.display(),
+        folder_bytes(&args.out)?,
+        items.thumbs.len(),
+        args.thumbnails.display(),
+        args.sources.display(),
+        (analysed_at - started).as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        rayon::current_num_threads(),
+        log_path.display()
+    );
+    Ok(())
+}
+
+/// What the arguments ask for, checked: the networks, the dataset listed, the face rule.
+struct Plan {
+    specs: Vec<NetworkSpec>,
+    data: dataset::Dataset,
+    rule: FaceRule,
+}
+
+impl Plan {
+    fn new(args: &BuildArgs) -> Result<Plan> {
+        if !args.thumb_base_url.ends_with('/') {
+            bail!(
+                "--thumb-base-url {:?} must end with `/`: thumbnail names are appended to it",
+                args.thumb_base_url
+            );
+        }
+        let specs: Vec<NetworkSpec> = args
+            .networks
+            .iter()
+            .map(|name| {
+                NetworkSpec::named(name).with_context(|| {
+                    format!(
+                        "unknown network {name:?}; known: {}",
+                        NetworkSpec::names().join(", ")
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        if specs.is_empty() {
+            bail!("--networks names no network");
+        }
+        let data = dataset::open(&args.dataset)?;
+        if data.photos.is_empty() {
+            bail!(
+                "{} holds no photo ({} entries skipped; see the list with --log)",
+                args.dataset.display(),
+                data.skipped.len()
+            );
+        }
+        let rule = args.face_rule.unwrap_or(data.layout.default_rule());
+        eprintln!(
+            "{}: {} photos of {} people; networks {}; of several faces, the {} is kept",
+            data.description,
+            data.photos.len(),
+            data.people.len(),
+            args.networks.join(", "),
+            rule
+        );
+        Ok(Plan { specs, data, rule })
+    }
+}
+
+/// The loaded models and the manifest entries of their files.
+struct Models {
+    pipeline: FacePipeline,
+    networks: Vec<Network>,
+    entries: HashMap<String, FileEntry>,
+}
+
+impl Models {
+    fn load(folder: &Path, specs: &[NetworkSpec]) -> Result<Models> {
+        let mut entries: HashMap<String, FileEntry> = HashMap::new();
+        let mut read = |file: &str| -> Result<Vec<u8>> {
+            let path = folder.join(file);
+            let bytes = fs::read(&path).with_context(|| {
+                format!(
+                    "cannot read model {} (run scripts/fetch-models.sh)",
+                    path.display()
+                )
+            })?;
+            entries.insert(file.to_string(), file_entry(file, &bytes));
+            Ok(bytes)
+        };
+        let pipeline = FacePipeline::new(&read(PIPELINE_MODELS[0])?, &read(PIPELINE_MODELS[1])?)?;
+        let mut networks = Vec::new();
+        for spec in specs {
+            let mut files = HashMap::new();
+            for file in spec.files {
+                files.insert(*file, read(file)?);
+            }
+            networks.push(Network::load(*spec, |file| {
+                Ok(files.remove(file).expect("every file of the spec was read"))
+            })?);
+        }
+        Ok(Models {
+            pipeline,
+            networks,
+            entries,
+        })
+    }
+
+    /// The cache folder for this build: named by everything that shapes a photo's result.
+    fn cache_dir(&self, root: &Path, plan: &Plan) -> Result<PathBuf> {
+        let mut salt = Sha256::new();
+        salt.update(format!(
+            "cache {CACHE_VERSION} rule {:?} thumb {THUMB_SIZE} {THUMB_ENLARGE} {THUMB_QUALITY}\n",
+            plan.rule
+        ));
+        for file in PIPELINE_MODELS
+            .iter()
+            .chain(plan.specs.iter().flat_map(|s| s.files))
+        {
+            salt.update(format!("{file} {}\n", self.entries[*file].sha256));
+        }
+        let names: Vec<&str> = plan.specs.iter().map(|s| s.name).collect();
+        salt.update(names.join(","));
+        let cache = root.join(hex(&salt.finalize()[..8]));
+        fs::create_dir_all(&cache)
+            .with_context(|| format!("cannot create the cache {}", cache.display()))?;
+        Ok(cache)
+    }
+}
+
+/// `build-index.log`: one line per photo that did not become an item as it was, and why.
+#[derive(Default)]
+struct Log {
+    text: String,
+    unreadable: usize,
+    duplicates: usize,
+}
+
+impl Log {
+    fn line(&mut self, kind: &str, path: &Path, reason: &str) {
+        let _ = writeln!(self.text, "{kind}\t{}\t{reason}", path.display());
+    }
+
+    fn write(&self, path: &Path) -> Result<()> {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, &self.text).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// Hashes every photo, so that duplicates are skipped before any inference.
+fn hash_and_dedupe<'a>(data: &'a dataset::Dataset, log: &mut Log) -> Vec<Hashed<'a>> {
     let hashed: Vec<Result<Hashed, String>> = data
         .photos
         .par_iter()
@@ -224,22 +333,17 @@ pub fn run(args: BuildArgs) -> Result<()> {
         .collect();
     let mut first_of: HashMap<[u8; 32], &Path> = HashMap::new();
     let mut unique: Vec<Hashed> = Vec::new();
-    let (mut unreadable, mut duplicates) = (0usize, 0usize);
     for (photo, h) in data.photos.iter().zip(hashed) {
         match h {
             Err(reason) => {
-                unreadable += 1;
-                writeln!(log, "unreadable\t{}\t{reason}", photo.path.display())?;
+                log.unreadable += 1;
+                log.line("unreadable", &photo.path, &reason);
             }
             Ok(h) => match first_of.get(&h.sha256) {
                 Some(first) => {
-                    duplicates += 1;
-                    writeln!(
-                        log,
-                        "duplicate\t{}\tsame bytes as {}",
-                        photo.path.display(),
-                        first.display()
-                    )?;
+                    log.duplicates += 1;
+                    let reason = format!("same bytes as {}", first.display());
+                    log.line("duplicate", &photo.path, &reason);
                 }
                 None => {
                     first_of.insert(h.sha256, &photo.path);
@@ -248,90 +352,143 @@ pub fn run(args: BuildArgs) -> Result<()> {
             },
         }
     }
+    unique
+}
 
+/// Every unique photo through the pipeline (or the cache), in parallel, with a progress bar.
+fn analyse_all(unique: &[Hashed], cache: &Path, models: &Models, rule: FaceRule) -> Vec<Outcome> {
     let progress = ProgressBar::new(unique.len() as u64).with_style(
         ProgressStyle::with_template(
             "{bar:40} {pos}/{len} photos, {per_sec}, {elapsed} elapsed, eta {eta}",
         )
         .expect("valid template"),
     );
-    let outcomes: Vec<Outcome> = unique
+    let outcomes = unique
         .par_iter()
         .map(|h| {
-            let outcome = analyse_cached(h, &cache, &pipeline, &networks, rule);
+            let outcome = analyse_cached(h, cache, &models.pipeline, &models.networks, rule);
             progress.inc(1);
             outcome
         })
         .collect();
     progress.finish_and_clear();
-    let analysed_at = Instant::now();
+    outcomes
+}
 
-    // Items, people and vectors, in dataset order.
+/// How many photos went which way while assembling.
+#[derive(Default)]
+struct Counts {
+    unreadable: usize,
+    no_face: usize,
+    several: usize,
+    from_cache: usize,
+}
+
+/// The items, in dataset order: who they are, their vectors per network, their thumbnails and
+/// where they came from.
+struct Items {
+    catalog: Catalog,
+    rows: Vec<Vec<f32>>,
+    thumbs: Vec<(String, Vec<u8>)>,
+    sources: Vec<ItemSource>,
+    counts: Counts,
+}
+
+fn assemble(
+    args: &BuildArgs,
+    plan: &Plan,
+    unique: &[Hashed],
+    outcomes: Vec<Outcome>,
+    log: &mut Log,
+) -> Result<Items> {
     let mut person_number: HashMap<usize, u32> = HashMap::new();
-    let mut catalog = Catalog {
-        names: Vec::new(),
-        person_of_item: Vec::new(),
+    let mut items = Items {
+        catalog: Catalog {
+            names: Vec::new(),
+            person_of_item: Vec::new(),
+            thumbs: Vec::new(),
+        },
+        rows: vec![Vec::new(); plan.specs.len()],
         thumbs: Vec::new(),
+        sources: Vec::new(),
+        counts: Counts::default(),
     };
-    let mut rows: Vec<Vec<f32>> = vec![Vec::new(); specs.len()];
-    let mut thumbs: Vec<(String, Vec<u8>)> = Vec::new();
-    let (mut no_face, mut several, mut from_cache) = (0usize, 0usize, 0usize);
+    let counts = &mut items.counts;
+    let catalog = &mut items.catalog;
     for (h, outcome) in unique.iter().zip(outcomes) {
-        match outcome {
+        let path = &h.photo.path;
+        let (analysis, thumb, cached) = match outcome {
             Outcome::Failed(reason) => {
-                unreadable += 1;
-                writeln!(log, "unreadable\t{}\t{reason}", h.photo.path.display())?;
+                counts.unreadable += 1;
+                log.line("unreadable", path, &reason);
+                continue;
             }
             Outcome::NoFace { cached } => {
-                no_face += 1;
-                from_cache += usize::from(cached);
-                writeln!(log, "no face\t{}\t", h.photo.path.display())?;
+                counts.no_face += 1;
+                counts.from_cache += usize::from(cached);
+                log.line("no face", path, "");
+                continue;
             }
             Outcome::Item {
                 analysis,
                 thumb,
                 cached,
-            } => {
-                from_cache += usize::from(cached);
-                if analysis.faces > 1 {
-                    several += 1;
-                    writeln!(
-                        log,
-                        "several faces\t{}\t{} faces; kept the {}",
-                        h.photo.path.display(),
-                        analysis.faces,
-                        rule
-                    )?;
-                }
-                let next = catalog.names.len() as u32;
-                let person = *person_number.entry(h.photo.person).or_insert_with(|| {
-                    catalog.names.push(data.people[h.photo.person].clone());
-                    next
-                });
-                catalog.person_of_item.push(person);
-                let name = hex(&h.sha256[..THUMB_NAME_LEN / 2]);
-                catalog.thumbs.push(name.clone());
-                thumbs.push((name, thumb));
-                for (row, vector) in rows.iter_mut().zip(&analysis.vectors) {
-                    row.extend(vector.iter().map(|bits| f32::from_bits(*bits)));
-                }
-            }
+            } => (analysis, thumb, cached),
+        };
+        counts.from_cache += usize::from(cached);
+        if analysis.faces > 1 {
+            counts.several += 1;
+            let reason = format!("{} faces; kept the {}", analysis.faces, plan.rule);
+            log.line("several faces", path, &reason);
+        }
+        let next = catalog.names.len() as u32;
+        let person = *person_number.entry(h.photo.person).or_insert_with(|| {
+            catalog.names.push(plan.data.people[h.photo.person].clone());
+            next
+        });
+        catalog.person_of_item.push(person);
+        let name = hex(&h.sha256[..THUMB_NAME_LEN / 2]);
+        catalog.thumbs.push(name.clone());
+        items.sources.push(ItemSource {
+            thumb: name.clone(),
+            path: relative_path(&args.dataset, path),
+            square: analysis.square.unwrap_or_default().map(f32::from_bits),
+        });
+        items.thumbs.push((name, thumb));
+        for (row, vector) in items.rows.iter_mut().zip(&analysis.vectors) {
+            row.extend(vector.iter().map(|bits| f32::from_bits(*bits)));
         }
     }
     if catalog.person_of_item.is_empty() {
         bail!("no photo of {} had a face", args.dataset.display());
     }
     catalog.validate()?;
+    Ok(items)
+}
 
-    // One forest per network.
+/// One forest per network, encoded into shards, with a line of figures each.
+struct Networks {
+    entries: Vec<NetworkIndex>,
+    files: Vec<(String, Vec<u8>)>,
+    reports: Vec<String>,
+}
+
+fn build_networks(
+    args: &BuildArgs,
+    specs: &[NetworkSpec],
+    models: &Models,
+    rows: Vec<Vec<f32>>,
+) -> Result<Networks> {
     let params = ForestParams {
         trees: args.trees,
         leaf_size: args.leaf_size,
         seed: args.seed,
     };
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut entries = Vec::new();
-    let mut reports = Vec::new();
+    let mut built = Networks {
+        entries: Vec::new(),
+        files: Vec::new(),
+        reports: Vec::new(),
+    };
     for (spec, row) in specs.iter().zip(rows) {
         let vectors = I8Vectors::from_rows(spec.dimension, row)?;
         let index = AnyIndex::I8(Index::build(vectors, params)?);
@@ -345,9 +502,9 @@ pub fn run(args: BuildArgs) -> Result<()> {
         entry.models = spec
             .files
             .iter()
-            .map(|f| model_entries[*f].clone())
+            .map(|f| models.entries[*f].clone())
             .collect();
-        reports.push(format!(
+        built.reports.push(format!(
             "{}: {} items, {}-d int8, {} bytes in {} shards (forest {} bytes); forest vs exact, {queries} items each querying the others: recall@1 {r1:.4}, recall@10 {r10:.4} at search_k {}",
             spec.name,
             index.len(),
@@ -357,19 +514,28 @@ pub fn run(args: BuildArgs) -> Result<()> {
             index.forest().stored_bytes(),
             args.search_k
         ));
-        entries.push(entry);
-        files.extend(shard_files);
+        built.entries.push(entry);
+        built.files.extend(shard_files);
     }
-    let catalog_bytes = catalog.encode();
-    let manifest = Manifest {
+    Ok(built)
+}
+
+fn manifest(
+    args: &BuildArgs,
+    plan: &Plan,
+    models: &Models,
+    catalog: &Catalog,
+    networks: Vec<NetworkIndex>,
+) -> Manifest {
+    Manifest {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
         generator: format!("cfaces {}", env!("CARGO_PKG_VERSION")),
         catalog: Some(CatalogInfo {
-            dataset: data.description.clone(),
+            dataset: plan.data.description.clone(),
             people: catalog.names.len(),
             items: catalog.person_of_item.len(),
-            file: file_entry(CATALOG_FILE, &catalog_bytes),
+            file: file_entry(CATALOG_FILE, &catalog.encode()),
             thumbnails: ThumbnailInfo {
                 base_url: args.thumb_base_url.clone(),
                 size: THUMB_SIZE,
@@ -377,61 +543,39 @@ pub fn run(args: BuildArgs) -> Result<()> {
         }),
         pipeline_models: PIPELINE_MODELS
             .iter()
-            .map(|f| model_entries[*f].clone())
+            .map(|f| models.entries[*f].clone())
             .collect(),
-        networks: entries,
-    };
-    files.push((CATALOG_FILE.into(), catalog_bytes));
+        networks,
+    }
+}
+
+/// The thumbnails, the index and the sources file, each swapped into place whole.
+fn write_outputs(
+    args: &BuildArgs,
+    manifest: &Manifest,
+    mut files: Vec<(String, Vec<u8>)>,
+    catalog: &Catalog,
+    thumbs: &[(String, Vec<u8>)],
+    sources: &[ItemSource],
+) -> Result<()> {
+    files.push((CATALOG_FILE.into(), catalog.encode()));
     replace_dir(&args.thumbnails, |staging| {
-        for (name, bytes) in &thumbs {
+        for (name, bytes) in thumbs {
             fs::write(staging.join(format!("{name}.jpg")), bytes)
                 .with_context(|| format!("cannot write a thumbnail into {}", staging.display()))?;
         }
         Ok(())
     })?;
-    write_index(&args.out, &manifest, &files)?;
+    write_index(&args.out, manifest, &files)?;
+    write_atomically(&args.sources, encode_sources(sources).as_bytes())
+        .with_context(|| format!("cannot write {}", args.sources.display()))
+}
 
-    let log_path = args
-        .log
-        .clone()
-        .unwrap_or_else(|| cache_root.join("build-index.log"));
-    if let Some(parent) = log_path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    fs::write(&log_path, &log).with_context(|| format!("cannot write {}", log_path.display()))?;
-    let index_bytes: u64 = fs::read_dir(&args.out)?
+fn folder_bytes(folder: &Path) -> Result<u64> {
+    Ok(fs::read_dir(folder)?
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
-        .sum();
-    for line in &reports {
-        println!("{line}");
-    }
-    println!(
-        "{}: {} photos listed, {} skipped while listing, {} unreadable or not images, {} duplicates, {} without a face, {} with several faces (the {} kept); {} items of {} people; {} from the cache",
-        data.description,
-        data.photos.len(),
-        data.skipped.len(),
-        unreadable,
-        duplicates,
-        no_face,
-        several,
-        rule,
-        catalog.person_of_item.len(),
-        catalog.names.len(),
-        from_cache
-    );
-    println!(
-        "wrote {} ({} bytes), {} thumbnails in {}; faces {:.1} s, total {:.1} s on {} threads; details in {}",
-        args.out.display(),
-        index_bytes,
-        thumbs.len(),
-        args.thumbnails.display(),
-        (analysed_at - started).as_secs_f64(),
-        started.elapsed().as_secs_f64(),
-        rayon::current_num_threads(),
-        log_path.display()
-    );
-    Ok(())
+        .sum())
 }
 
 fn default_cache() -> PathBuf {
@@ -439,8 +583,14 @@ fn default_cache() -> PathBuf {
     home.join(".cache/celebrityfaces/build-cache")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// `path` relative to the dataset folder, `/`-separated, as the sources file records it.
+fn relative_path(dataset: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(dataset).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The cached outcome of a photo, or a fresh one (then cached).
@@ -519,6 +669,7 @@ fn analyse(
         let none = Analysis {
             faces: 0,
             bbox: None,
+            square: None,
             vectors: Vec::new(),
         };
         return Ok((none, None));
@@ -539,38 +690,17 @@ fn analyse(
         vectors.push(vector);
     }
     let b = &face.bbox;
+    let square = thumbnails::square_around(b, photo.width, photo.height);
     let analysis = Analysis {
         faces: faces.len(),
         bbox: Some([b.x1, b.y1, b.x2, b.y2].map(f32::to_bits)),
+        square: Some(square.map(f32::to_bits)),
         vectors: vectors
             .into_iter()
             .map(|v| v.into_iter().map(f32::to_bits).collect())
             .collect(),
     };
-    Ok((analysis, Some(thumbnail(&photo, face)?)))
-}
-
-/// A square JPEG of the face and a little around it.
-fn thumbnail(photo: &Photo, face: &Face) -> Result<Vec<u8>> {
-    let (cx, cy) = face.bbox.centre();
-    let (pw, ph) = (photo.width as f32, photo.height as f32);
-    let side = (face.bbox.width().max(face.bbox.height()) * THUMB_ENLARGE)
-        .min(pw - 1.0)
-        .min(ph - 1.0)
-        .max(1.0);
-    let x = (cx - side / 2.0).clamp(0.0, (pw - 1.0 - side).max(0.0));
-    let y = (cy - side / 2.0).clamp(0.0, (ph - 1.0 - side).max(0.0));
-    let size = THUMB_SIZE as usize;
-    let rgb = cf_align::resize_region_rgb(photo.view(), (x, y, side, side), size, size)
-        .context("the face is too small for a thumbnail")?;
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, THUMB_QUALITY).encode(
-        &rgb,
-        THUMB_SIZE,
-        THUMB_SIZE,
-        image::ExtendedColorType::Rgb8,
-    )?;
-    Ok(jpeg)
+    Ok((analysis, Some(thumbnails::cut(&photo, square)?)))
 }
 
 /// How often the forest finds an item's exact nearest other item (recall@1) and its ten nearest
@@ -591,8 +721,13 @@ fn self_excluded_recall(index: &AnyIndex, search_k: usize) -> Result<(usize, f64
                 .take(10)
                 .collect()
         };
-        let found = others(index.search(&mut searcher, &query, 11, Some(search_k))?);
-        let truth = others(index.exact(&query, 11)?);
+        let found = others(index.search(
+            &mut searcher,
+            &query,
+            &SearchOptions::nearest(11).candidates(search_k),
+        )?);
+        let truth =
+            others(index.search(&mut searcher, &query, &SearchOptions::nearest(11).exact())?);
         hits1 += usize::from(found.first() == truth.first());
         hits10 += truth.iter().filter(|t| found.contains(t)).count();
         total10 += truth.len();

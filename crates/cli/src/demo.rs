@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use cf_forest::{ForestParams, I8Vectors, Index, Searcher};
+use cf_forest::{ForestParams, I8Vectors, Index, SearchOptions, Searcher};
 use cf_shards::{AnyIndex, FORMAT_NAME, FORMAT_VERSION, Manifest, NetworkInfo, encode_network};
 use cf_synthetic::{ClusteredSpec, clustered};
 use clap::Args;
@@ -63,8 +63,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut hits = 0;
     let queries: Vec<&[f32]> = data.queries.chunks_exact(args.dim).collect();
     for q in &queries {
-        let found = index.search(&mut searcher, q, 1, Some(args.search_k))?;
-        let truth = index.exact(q, 1)?;
+        let found = index.search(
+            &mut searcher,
+            q,
+            &SearchOptions::nearest(1).candidates(args.search_k),
+        )?;
+        let truth = index.search(&mut searcher, q, &SearchOptions::nearest(1).exact())?;
         hits += usize::from(found.first().map(|n| n.item) == truth.first().map(|n| n.item));
     }
     let info = NetworkInfo {

@@ -557,7 +557,7 @@ fn report_retrieval(network: &str, vectors: &HashMap<String, Option<Vec<f32>>>) 
             };
             let me = person_of(name);
             let relevant_total = counts[&me] - 1;
-            let ranked: Vec<bool> = exact_search(&store, vector, 11)
+            let ranked: Vec<bool> = exact_search(&store, vector, 11, None)
                 .into_iter()
                 .filter(|n| indexed[n.item as usize].0 != *name)
                 .take(10)
@@ -646,13 +646,14 @@ fn report_lookalike(
             let (name, vector) = indexed[position];
             let me = person_of(name);
             let (age, gender) = traits[name];
-            let found: Vec<(f32, f32)> = exact_search(&store, vector, TOP + people_images[&me])
-                .into_iter()
-                .map(|n| indexed[n.item as usize].0)
-                .filter(|other| person_of(other) != me)
-                .take(TOP)
-                .map(|other| traits[other])
-                .collect();
+            let found: Vec<(f32, f32)> =
+                exact_search(&store, vector, TOP + people_images[&me], None)
+                    .into_iter()
+                    .map(|n| indexed[n.item as usize].0)
+                    .filter(|other| person_of(other) != me)
+                    .take(TOP)
+                    .map(|other| traits[other])
+                    .collect();
             let same_gender = found
                 .iter()
                 .filter(|(_, g)| (*g > 0.5) == (gender > 0.5))

@@ -8,6 +8,7 @@ mod faces;
 mod index_dir;
 mod pack_models;
 mod query;
+mod thumbnails;
 mod vectors_io;
 mod verify;
 
@@ -38,6 +39,8 @@ enum Command {
     BuildDemo(demo::DemoArgs),
     /// Pack the fetched models (ONNX, TensorFlow Lite) into the int8-weight files the pipeline loads.
     PackModels(pack_models::PackArgs),
+    /// Cut the thumbnails again from the dataset, as the sources file beside the index says.
+    Thumbnails(thumbnails::ThumbnailsArgs),
     /// Print the nearest items to one item's vector, as JSON.
     Query(query::QueryArgs),
     /// Check an index folder: lengths, checksums, headers and forest structure.
@@ -55,6 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Eval(args) => faces::eval(args),
         Command::PackModels(args) => pack_models::run(args),
         Command::Query(args) => query::run(args),
+        Command::Thumbnails(args) => thumbnails::run(args),
         Command::Verify(args) => verify::run(args),
     };
     match result {

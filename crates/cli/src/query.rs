@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail, ensure};
 use cf_face::{FaceError, FacePipeline, Network, NetworkSpec, Photo};
-use cf_forest::Searcher;
+use cf_forest::{SearchOptions, Searcher};
 use clap::Args;
 use serde::Serialize;
 
@@ -65,7 +65,11 @@ pub fn run(args: QueryArgs) -> Result<()> {
         (None, Some(photo)) => photo_vector(&manifest, &network.name, photo, &args.models)?,
         (None, None) => bail!("give --item or --photo"),
     };
-    let found = index.search(&mut Searcher::new(), &query, args.k, Some(network.search_k))?;
+    let found = index.search(
+        &mut Searcher::new(),
+        &query,
+        &SearchOptions::nearest(args.k).candidates(network.search_k),
+    )?;
     let rows: Vec<Found> = found
         .iter()
         .map(|n| Found {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use cf_forest::Searcher;
+use cf_forest::{SearchOptions, Searcher};
 use cf_shards::verify_file;
 use clap::Args;
 
@@ -99,13 +99,21 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         let mut searcher = Searcher::new();
         let started = Instant::now();
         for q in &queries {
-            std::hint::black_box(index.search(&mut searcher, q, 10, Some(network.search_k))?);
+            std::hint::black_box(index.search(
+                &mut searcher,
+                q,
+                &SearchOptions::nearest(10).candidates(network.search_k),
+            )?);
         }
         let forest_qps = queries.len() as f64 / started.elapsed().as_secs_f64();
         let exact_queries = &queries[..queries.len().min(50)];
         let started = Instant::now();
         for q in exact_queries {
-            std::hint::black_box(index.exact(q, 10)?);
+            std::hint::black_box(index.search(
+                &mut searcher,
+                q,
+                &SearchOptions::nearest(10).exact(),
+            )?);
         }
         let exact_qps = exact_queries.len() as f64 / started.elapsed().as_secs_f64();
         println!(

@@ -78,11 +78,15 @@ fn make_dataset(photos: &Path, dir: &Path) {
     fs::write(dir.join("README.txt"), b"stray").unwrap();
 }
 
-/// Runs `cfaces build-index` on `dataset` into `out` (thumbnails beside it, in `out.thumbs`).
+/// Runs `cfaces build-index` on `dataset` into `out` (thumbnails beside it, in `out.thumbs`,
+/// and the sources file in `out.sources.tsv`).
 fn build_index(models: &Path, dataset: &Path, out: &Path, cache: &Path, extra: &[&str]) -> Output {
     let thumbs = out.with_extension("thumbs");
+    let sources = out.with_extension("sources.tsv");
     let mut args = vec![
         "build-index",
+        "--sources",
+        sources.to_str().unwrap(),
         "--dataset",
         dataset.to_str().unwrap(),
         "--out",
@@ -212,6 +216,38 @@ fn builds_verifies_resumes_and_is_deterministic() {
     build(&models, &dataset, &fresh, &tmp.path().join("cache2"), &[]);
     assert_eq!(files_of(&out), files_of(&fresh));
     assert_eq!(files_of(&thumbs), files_of(&fresh.with_extension("thumbs")));
+
+    // The thumbnails cut again from the dataset alone, as the sources file says: the same bytes,
+    // with no model loaded.
+    let recut = tmp.path().join("recut");
+    let cut_thumbnails = || {
+        cfaces(&[
+            "thumbnails",
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--index",
+            out.to_str().unwrap(),
+            "--sources",
+            out.with_extension("sources.tsv").to_str().unwrap(),
+            "--out",
+            recut.to_str().unwrap(),
+        ])
+    };
+    let cut = ok(&cut_thumbnails());
+    assert!(cut.contains("4 cut, 0 already"), "{cut}");
+    assert_eq!(files_of(&thumbs), files_of(&recut));
+    // A photo that is not the one indexed is named, and nothing is cut from it.
+    fs::copy(
+        photos.join("biden.jpg"),
+        dataset.join("Barack_Obama/Barack_Obama_0002.jpg"),
+    )
+    .unwrap();
+    fs::remove_dir_all(&recut).unwrap();
+    let reason = failed(&cut_thumbnails());
+    assert!(
+        reason.contains("Barack_Obama_0002.jpg is not the photo the index was built from"),
+        "{reason}"
+    );
 
     // A damaged catalog fails verification with its reason.
     let mut bytes = fs::read(out.join("catalog.json")).unwrap();

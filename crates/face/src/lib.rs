@@ -29,7 +29,7 @@ pub use network::{Network, NetworkSpec};
 use packed::quantized_labels;
 use packed::{Preparation, load_packed};
 pub use photo::{MAX_SIDE, Photo};
-pub use pipeline::{Face, FacePipeline, nearest_centre};
+pub use pipeline::{Face, FacePipeline, nearest_centre, preselect};
 
 /// What can go wrong between bytes and vectors. No face is not an error: it is an empty list.
 #[derive(Debug, thiserror::Error)]

@@ -65,3 +65,14 @@ pub fn nearest_centre<'a>(faces: &'a [Face], photo: &Photo) -> Option<&'a Face> 
         d(a).total_cmp(&d(b))
     })
 }
+
+/// Of the boxes detected in a visitor's photo, the one the page chooses before the visitor
+/// does: the largest. The one place this choice is made (the worker's engine uses it, the page
+/// shows its answer).
+pub fn preselect(boxes: &[FaceBox]) -> Option<usize> {
+    boxes
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.area().total_cmp(&b.1.area()))
+        .map(|(i, _)| i)
+}

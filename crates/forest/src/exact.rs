@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use crate::options::ItemFilter;
 use crate::{Neighbour, VectorStore};
 
 /// Orders neighbours nearest first, ties by item number, so results are deterministic.
@@ -32,11 +33,19 @@ impl Ord for ByDistance {
     }
 }
 
-/// The `k` items nearest to `query` by cosine distance, found by scanning every vector.
-/// Ties go to the smaller item number.
-pub fn exact_search<S: VectorStore>(store: &S, query: &[f32], k: usize) -> Vec<Neighbour> {
+/// The `k` items nearest to `query` by cosine distance (of those that pass `filter`), found by
+/// scanning every vector. Ties go to the smaller item number.
+pub fn exact_search<S: VectorStore>(
+    store: &S,
+    query: &[f32],
+    k: usize,
+    filter: Option<ItemFilter>,
+) -> Vec<Neighbour> {
     let prepared = store.prepare(query);
     let n = store.len() as u32;
+    if let Some(passes) = filter {
+        return keep_nearest(store, &prepared, (0..n).filter(|&item| passes(item)), k);
+    }
     if !S::PREFETCH_SCANS {
         return keep_nearest(store, &prepared, 0..n, k);
     }

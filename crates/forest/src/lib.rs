@@ -19,11 +19,13 @@ mod builder;
 mod exact;
 mod forest;
 pub mod kernels;
+mod options;
 mod search;
 mod vectors;
 
 pub use exact::exact_search;
 pub use forest::{ChildRef, Forest, ForestParams, Split, leaf_number_bits, packed_words};
+pub use options::{ItemFilter, SearchOptions};
 pub use search::{SearchStats, Searcher, WalkOrder};
 pub use vectors::{F32Vectors, I8Query, I8Vectors, VectorStore};
 
@@ -63,6 +65,85 @@ pub enum ForestError {
     ItemCountMismatch { forest: usize, vectors: usize },
     #[error("forest structure is invalid: {0}")]
     Corrupt(String),
+}
+
+/// What every index answers, whatever its vector storage: the one search entry point. Object
+/// safe, so that an index read from storage picks its storage once ([`Index`] of either store
+/// behind `&dyn SearchIndex`) and every caller searches the same way.
+pub trait SearchIndex {
+    /// The nearest items to `query` by cosine distance, nearest first, as `options` ask: the
+    /// forest's best-first walk and exact ranking of its candidates, or an exact scan.
+    fn search(
+        &self,
+        searcher: &mut Searcher,
+        query: &[f32],
+        options: &SearchOptions,
+    ) -> Result<Vec<Neighbour>, ForestError>;
+    /// The trees.
+    fn forest(&self) -> &Forest;
+    /// Vector length.
+    fn dim(&self) -> usize;
+    /// Number of items.
+    fn len(&self) -> usize {
+        self.forest().items()
+    }
+    /// True when the index holds no item.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Item `item` as stored, converted to f32.
+    fn vector(&self, item: u32) -> Vec<f32>;
+    /// Bytes the vectors take.
+    fn vector_bytes(&self) -> usize;
+}
+
+impl<S: VectorStore> SearchIndex for Index<S> {
+    fn search(
+        &self,
+        searcher: &mut Searcher,
+        query: &[f32],
+        options: &SearchOptions,
+    ) -> Result<Vec<Neighbour>, ForestError> {
+        self.check_query(query)?;
+        if options.is_exact() {
+            return Ok(exact_search(
+                &self.vectors,
+                query,
+                options.k(),
+                options.filter(),
+            ));
+        }
+        let search_k = options
+            .search_k()
+            .unwrap_or(options.k() * self.forest.trees().max(1));
+        Ok(searcher.search(
+            &self.forest,
+            &self.split_scales,
+            &self.vectors,
+            query,
+            options.k(),
+            search_k,
+            options.filter(),
+        ))
+    }
+
+    fn forest(&self) -> &Forest {
+        &self.forest
+    }
+
+    fn dim(&self) -> usize {
+        self.vectors.dim()
+    }
+
+    fn vector(&self, item: u32) -> Vec<f32> {
+        let mut out = vec![0.0; self.vectors.dim()];
+        self.vectors.read(item, &mut out);
+        out
+    }
+
+    fn vector_bytes(&self) -> usize {
+        self.vectors.byte_len()
+    }
 }
 
 /// A forest bound to the vectors it was built on.
@@ -113,43 +194,9 @@ impl<S: VectorStore> Index<S> {
         }
     }
 
-    /// The trees.
-    pub fn forest(&self) -> &Forest {
-        &self.forest
-    }
-
     /// The vectors.
     pub fn vectors(&self) -> &S {
         &self.vectors
-    }
-
-    /// The `k` approximate nearest items to `query` by cosine distance, nearest first.
-    ///
-    /// `search_k` is the number of distinct candidates gathered from the trees before exact
-    /// ranking; `None` means Annoy's default of `k * trees`.
-    pub fn search(
-        &self,
-        searcher: &mut Searcher,
-        query: &[f32],
-        k: usize,
-        search_k: Option<usize>,
-    ) -> Result<Vec<Neighbour>, ForestError> {
-        self.check_query(query)?;
-        let search_k = search_k.unwrap_or(k * self.forest.trees().max(1));
-        Ok(searcher.search(
-            &self.forest,
-            &self.split_scales,
-            &self.vectors,
-            query,
-            k,
-            search_k,
-        ))
-    }
-
-    /// The exact `k` nearest items, by scanning every vector.
-    pub fn exact(&self, query: &[f32], k: usize) -> Result<Vec<Neighbour>, ForestError> {
-        self.check_query(query)?;
-        Ok(exact_search(&self.vectors, query, k))
     }
 
     fn check_query(&self, query: &[f32]) -> Result<(), ForestError> {

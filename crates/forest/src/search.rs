@@ -5,9 +5,10 @@ use std::collections::BinaryHeap;
 
 use crate::exact::rank_candidates;
 use crate::forest::{ChildRef, Forest};
+use crate::options::ItemFilter;
 use crate::{Neighbour, VectorStore};
 
-/// A node waiting on the heap, keyed by the smallest margin on the path to it.
+/// A node waiting on the heap, keyed by its [`WalkOrder`]: nearest first.
 #[derive(Clone, Copy)]
 struct Pending {
     priority: f32,
@@ -117,6 +118,7 @@ impl Searcher {
         &self.candidates
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn search<S: VectorStore>(
         &mut self,
         forest: &Forest,
@@ -125,12 +127,22 @@ impl Searcher {
         query: &[f32],
         k: usize,
         search_k: usize,
+        filter: Option<ItemFilter>,
     ) -> Vec<Neighbour> {
         let prepared = store.prepare(query);
-        self.gather(forest, split_scales, store, &prepared, search_k.max(k));
+        self.gather(
+            forest,
+            split_scales,
+            store,
+            &prepared,
+            search_k.max(k),
+            filter,
+        );
         rank_candidates(store, &prepared, &self.candidates, k)
     }
 
+    /// Walks the trees best first until `search_k` distinct candidates that pass `filter` are
+    /// gathered, or every leaf has been visited.
     fn gather<S: VectorStore>(
         &mut self,
         forest: &Forest,
@@ -138,6 +150,7 @@ impl Searcher {
         store: &S,
         prepared: &S::Query,
         search_k: usize,
+        filter: Option<ItemFilter>,
     ) {
         // All zero here: the previous query's walk below cleared every word it read.
         self.seen.resize(forest.items().div_ceil(64), 0);
@@ -196,10 +209,24 @@ impl Searcher {
                 continue;
             };
             stats.leaves += 1;
-            for &item in forest.leaf(leaf) {
-                let (word, bit) = (item as usize / 64, 1u64 << (item % 64));
-                gathered += usize::from(self.seen[word] & bit == 0);
-                self.seen[word] |= bit;
+            let leaf = forest.leaf(leaf);
+            match filter {
+                None => {
+                    for &item in leaf {
+                        let (word, bit) = (item as usize / 64, 1u64 << (item % 64));
+                        gathered += usize::from(self.seen[word] & bit == 0);
+                        self.seen[word] |= bit;
+                    }
+                }
+                Some(passes) => {
+                    for &item in leaf {
+                        let (word, bit) = (item as usize / 64, 1u64 << (item % 64));
+                        if self.seen[word] & bit == 0 && passes(item) {
+                            gathered += 1;
+                            self.seen[word] |= bit;
+                        }
+                    }
+                }
             }
         }
         // Ranking in ascending item order turns random reads of the vectors into a forward

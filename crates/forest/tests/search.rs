@@ -1,8 +1,8 @@
 //! The forest against the exact scan, on random and clustered data, plus the edge cases.
 
 use cf_forest::{
-    F32Vectors, ForestError, ForestParams, I8Vectors, Index, Neighbour, Searcher, VectorStore,
-    WalkOrder, exact_search,
+    F32Vectors, ForestError, ForestParams, I8Vectors, Index, Neighbour, SearchIndex, SearchOptions,
+    Searcher, VectorStore, WalkOrder, exact_search,
 };
 use cf_synthetic::{ClusteredSpec, clustered, uniform_sphere};
 use proptest::prelude::*;
@@ -29,8 +29,16 @@ fn mean_recall<S: VectorStore>(
     let rows: Vec<&[f32]> = queries.chunks_exact(dim).collect();
     rows.iter()
         .map(|q| {
-            let found = index.search(&mut searcher, q, k, Some(search_k)).unwrap();
-            let truth = index.exact(q, k).unwrap();
+            let found = index
+                .search(
+                    &mut searcher,
+                    q,
+                    &SearchOptions::nearest(k).candidates(search_k),
+                )
+                .unwrap();
+            let truth = index
+                .search(&mut Searcher::new(), q, &SearchOptions::nearest(k).exact())
+                .unwrap();
             recall(&found, &truth)
         })
         .sum::<f64>()
@@ -84,8 +92,14 @@ fn int8_vectors_lose_little_recall() {
     let mut searcher = Searcher::new();
     let mut total = 0.0;
     for q in data.queries.chunks_exact(128) {
-        let found = index.search(&mut searcher, q, 10, Some(3000)).unwrap();
-        total += recall(&found, &exact_search(&f32s, q, 10));
+        let found = index
+            .search(
+                &mut searcher,
+                q,
+                &SearchOptions::nearest(10).candidates(3000),
+            )
+            .unwrap();
+        total += recall(&found, &exact_search(&f32s, q, 10, None));
     }
     let mean = total / 100.0;
     assert!(mean >= 0.9, "int8 recall@10 against f32 truth is {mean}");
@@ -141,14 +155,29 @@ fn empty_single_duplicate_and_all_equal_inputs() {
     let empty = Index::build(F32Vectors::from_rows(4, vec![]).unwrap(), params).unwrap();
     assert!(
         empty
-            .search(&mut searcher, &[1.0, 0.0, 0.0, 0.0], 5, None)
+            .search(
+                &mut searcher,
+                &[1.0, 0.0, 0.0, 0.0],
+                &SearchOptions::nearest(5)
+            )
             .unwrap()
             .is_empty()
     );
-    assert!(empty.exact(&[1.0, 0.0, 0.0, 0.0], 5).unwrap().is_empty());
+    assert!(
+        empty
+            .search(
+                &mut Searcher::new(),
+                &[1.0, 0.0, 0.0, 0.0],
+                &SearchOptions::nearest(5).exact()
+            )
+            .unwrap()
+            .is_empty()
+    );
 
     let single = Index::build(F32Vectors::from_rows(2, vec![0.0, 2.0]).unwrap(), params).unwrap();
-    let found = single.search(&mut searcher, &[0.0, 1.0], 3, None).unwrap();
+    let found = single
+        .search(&mut searcher, &[0.0, 1.0], &SearchOptions::nearest(3))
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].item, 0);
     assert!(found[0].distance.abs() < 1e-6);
@@ -158,12 +187,20 @@ fn empty_single_duplicate_and_all_equal_inputs() {
     rows.extend([0.0, 0.0, 1.0]);
     let dupes = Index::build(F32Vectors::from_rows(3, rows).unwrap(), params).unwrap();
     let found = dupes
-        .search(&mut searcher, &[0.0, 0.0, 1.0], 1000, Some(1000))
+        .search(
+            &mut searcher,
+            &[0.0, 0.0, 1.0],
+            &SearchOptions::nearest(1000).candidates(1000),
+        )
         .unwrap();
     assert_eq!(found.len(), 501);
     assert_eq!(found[0].item, 500);
     let found = dupes
-        .search(&mut searcher, &[1.0, 1.0, 0.0], 10, Some(10))
+        .search(
+            &mut searcher,
+            &[1.0, 1.0, 0.0],
+            &SearchOptions::nearest(10).candidates(10),
+        )
         .unwrap();
     assert_eq!(found.len(), 10);
     assert!(
@@ -179,7 +216,7 @@ fn empty_single_duplicate_and_all_equal_inputs() {
     )
     .unwrap();
     let found = zeros
-        .search(&mut searcher, &[1.0, 0.0, 0.0], 5, None)
+        .search(&mut searcher, &[1.0, 0.0, 0.0], &SearchOptions::nearest(5))
         .unwrap();
     assert_eq!(found.len(), 5);
     assert!(
@@ -191,7 +228,11 @@ fn empty_single_duplicate_and_all_equal_inputs() {
         "ties go to the smaller item"
     );
     let exact: Vec<u32> = zeros
-        .exact(&[1.0, 0.0, 0.0], 5)
+        .search(
+            &mut Searcher::new(),
+            &[1.0, 0.0, 0.0],
+            &SearchOptions::nearest(5).exact(),
+        )
         .unwrap()
         .iter()
         .map(|n| n.item)
@@ -201,7 +242,7 @@ fn empty_single_duplicate_and_all_equal_inputs() {
     // k = 0 asks for nothing.
     assert!(
         dupes
-            .search(&mut searcher, &[1.0, 1.0, 0.0], 0, None)
+            .search(&mut searcher, &[1.0, 1.0, 0.0], &SearchOptions::nearest(0))
             .unwrap()
             .is_empty()
     );
@@ -216,7 +257,9 @@ fn wrong_query_dimension_and_bad_params_are_errors() {
     .unwrap();
     let mut searcher = Searcher::new();
     assert_eq!(
-        index.search(&mut searcher, &[1.0], 1, None).unwrap_err(),
+        index
+            .search(&mut searcher, &[1.0], &SearchOptions::nearest(1))
+            .unwrap_err(),
         ForestError::QueryDimension {
             got: 1,
             expected: 2
@@ -241,6 +284,69 @@ fn wrong_query_dimension_and_bad_params_are_errors() {
     ));
 }
 
+#[test]
+fn a_filter_is_applied_while_gathering_and_never_leaves_fewer_than_k() {
+    let spec = ClusteredSpec {
+        dim: 32,
+        clusters: 300,
+        per_cluster: 10,
+        noise: 0.08,
+        seed: 9,
+    };
+    let data = clustered(spec, 100);
+    let index = Index::build(
+        I8Vectors::from_rows(32, data.items.clone()).unwrap(),
+        ForestParams {
+            trees: 10,
+            leaf_size: 16,
+            seed: 3,
+        },
+    )
+    .unwrap();
+    let mut searcher = Searcher::new();
+    let (mut total, mut queries) = (0.0, 0);
+    // One item in seven passes: a small share, as one gender of a small index can be.
+    let rare = |item: u32| item % 7 == 3;
+    for q in data.queries.chunks_exact(32).take(100) {
+        let options = SearchOptions::nearest(10).candidates(200).only(&rare);
+        let found = index.search(&mut searcher, q, &options).unwrap();
+        assert_eq!(found.len(), 10, "k results while at least k items pass");
+        assert!(found.iter().all(|n| rare(n.item)));
+        assert!(searcher.last_candidates().iter().all(|&item| rare(item)));
+        assert!(searcher.last_candidates().len() >= 200);
+        let truth = index.search(&mut searcher, q, &options.exact()).unwrap();
+        assert!(truth.iter().all(|n| rare(n.item)));
+        total += recall(&found, &truth);
+        queries += 1;
+    }
+    let recall_at_10 = total / f64::from(queries);
+    assert!(recall_at_10 > 0.8, "filtered recall@10 {recall_at_10}");
+
+    // Fewer items pass than asked for: all of them, and the walk ends.
+    let three = |item: u32| item < 3;
+    let found = index
+        .search(
+            &mut searcher,
+            &data.queries[..32],
+            &SearchOptions::nearest(10).only(&three),
+        )
+        .unwrap();
+    let mut items: Vec<u32> = found.iter().map(|n| n.item).collect();
+    items.sort();
+    assert_eq!(items, [0, 1, 2]);
+    let nothing = |_| false;
+    assert!(
+        index
+            .search(
+                &mut searcher,
+                &data.queries[..32],
+                &SearchOptions::nearest(5).only(&nothing)
+            )
+            .unwrap()
+            .is_empty()
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -258,10 +364,10 @@ proptest! {
         let query = uniform_sphere(1, dim, seed ^ 1);
         let params = ForestParams { trees, leaf_size, seed };
         let index = Index::build(F32Vectors::from_rows(dim, rows).unwrap(), params).unwrap();
-        let truth = index.exact(&query, k).unwrap();
+        let truth = index.search(&mut Searcher::new(), &query, &SearchOptions::nearest(k).exact()).unwrap();
         for order in [WalkOrder::SquaredMargins, WalkOrder::AnnoyMin, WalkOrder::Margin] {
             let mut searcher = Searcher::with_order(order);
-            let found = index.search(&mut searcher, &query, k, Some(n)).unwrap();
+            let found = index.search(&mut searcher, &query, &SearchOptions::nearest(k).candidates(n)).unwrap();
             prop_assert_eq!(&found, &truth);
         }
     }
@@ -277,9 +383,9 @@ proptest! {
         let mut searcher = Searcher::new();
         let mut total = 0.0;
         for q in queries.chunks_exact(dim) {
-            let found = index.search(&mut searcher, q, 10, Some(400)).unwrap();
+            let found = index.search(&mut searcher, q, &SearchOptions::nearest(10).candidates(400)).unwrap();
             prop_assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
-            total += recall(&found, &index.exact(q, 10).unwrap());
+            total += recall(&found, &index.search(&mut Searcher::new(), q, &SearchOptions::nearest(10).exact()).unwrap());
         }
         prop_assert!(total / 20.0 >= 0.85, "recall@10 {}", total / 20.0);
     }

@@ -8,4 +8,5 @@
 //!   recall@k.
 
 pub mod lfw;
+pub mod lookalike;
 pub mod ranking;

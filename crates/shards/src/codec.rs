@@ -1,8 +1,8 @@
 //! Writing a network's index into shards and reading it back, with every check on the way in.
 
 use cf_forest::{
-    ChildRef, F32Vectors, Forest, ForestError, ForestParams, I8Vectors, Index, Neighbour, Searcher,
-    Split, VectorStore, leaf_number_bits, packed_words,
+    ChildRef, F32Vectors, Forest, ForestParams, I8Vectors, Index, SearchIndex, Split,
+    leaf_number_bits, packed_words,
 };
 use sha2::{Digest, Sha256};
 
@@ -19,62 +19,12 @@ pub enum AnyIndex {
 }
 
 impl AnyIndex {
-    /// The `k` approximate nearest items, nearest first.
-    pub fn search(
-        &self,
-        searcher: &mut Searcher,
-        query: &[f32],
-        k: usize,
-        search_k: Option<usize>,
-    ) -> Result<Vec<Neighbour>, ForestError> {
+    /// The index, whichever its storage: the one place the storage is told apart.
+    pub fn as_index(&self) -> &(dyn SearchIndex + 'static) {
         match self {
-            AnyIndex::F32(index) => index.search(searcher, query, k, search_k),
-            AnyIndex::I8(index) => index.search(searcher, query, k, search_k),
+            AnyIndex::F32(index) => index,
+            AnyIndex::I8(index) => index,
         }
-    }
-
-    /// The exact `k` nearest items.
-    pub fn exact(&self, query: &[f32], k: usize) -> Result<Vec<Neighbour>, ForestError> {
-        match self {
-            AnyIndex::F32(index) => index.exact(query, k),
-            AnyIndex::I8(index) => index.exact(query, k),
-        }
-    }
-
-    /// The trees.
-    pub fn forest(&self) -> &Forest {
-        match self {
-            AnyIndex::F32(index) => index.forest(),
-            AnyIndex::I8(index) => index.forest(),
-        }
-    }
-
-    /// Vector length.
-    pub fn dim(&self) -> usize {
-        match self {
-            AnyIndex::F32(index) => index.vectors().dim(),
-            AnyIndex::I8(index) => index.vectors().dim(),
-        }
-    }
-
-    /// Number of items.
-    pub fn len(&self) -> usize {
-        self.forest().items()
-    }
-
-    /// True when the index holds no item.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Item `item` as stored, converted to f32.
-    pub fn vector(&self, item: u32) -> Vec<f32> {
-        let mut out = vec![0.0; self.dim()];
-        match self {
-            AnyIndex::F32(index) => index.vectors().read(item, &mut out),
-            AnyIndex::I8(index) => index.vectors().read(item, &mut out),
-        }
-        out
     }
 
     /// Vector storage.
@@ -83,6 +33,15 @@ impl AnyIndex {
             AnyIndex::F32(_) => Storage::F32,
             AnyIndex::I8(_) => Storage::I8,
         }
+    }
+}
+
+/// An `AnyIndex` is searched, measured and read as the [`SearchIndex`] it holds.
+impl std::ops::Deref for AnyIndex {
+    type Target = dyn SearchIndex;
+
+    fn deref(&self) -> &Self::Target {
+        self.as_index()
     }
 }
 

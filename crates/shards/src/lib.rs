@@ -2,7 +2,9 @@
 
 mod catalog;
 mod codec;
+mod fetch;
 mod manifest;
+mod sources;
 
 pub use catalog::{Catalog, THUMB_NAME_LEN};
 
@@ -10,10 +12,12 @@ pub use codec::{
     AnyIndex, NetworkInfo, decode_network, encode_network, file_entry, parse_manifest,
     verify_digest, verify_file, verify_shard,
 };
+pub use fetch::{DownloadError, FetchError, FileStore, MemoryStore, fetch_verified, file_url};
 pub use manifest::{
     CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, ForestLayout, MANIFEST_FILE, Manifest,
     NetworkIndex, Storage, ThumbnailInfo,
 };
+pub use sources::{ItemSource, SOURCES_HEADER, encode_sources, parse_sources};
 
 /// Bytes of the header at the start of every shard file.
 pub const SHARD_HEADER_BYTES: usize = 32;
@@ -96,6 +100,8 @@ pub enum ShardError {
     Sizes { network: String, reason: String },
     #[error("catalog: {0}")]
     Catalog(String),
+    #[error("sources file: {0}")]
+    Sources(String),
     #[error("network {network:?}: {source}")]
     Forest {
         network: String,

@@ -1,7 +1,8 @@
 //! Round trips, and every kind of damage rejected with its own error.
 
 use cf_forest::{
-    F32Vectors, ForestParams, I8Vectors, Index, Searcher, leaf_number_bits, packed_words,
+    F32Vectors, ForestParams, I8Vectors, Index, SearchOptions, Searcher, leaf_number_bits,
+    packed_words,
 };
 use cf_shards::{
     AnyIndex, FORMAT_VERSION, Manifest, NetworkIndex, NetworkInfo, SHARD_HEADER_BYTES, ShardError,
@@ -73,8 +74,19 @@ fn round_trip_gives_the_same_forest_vectors_and_results() {
         let mut searcher = Searcher::new();
         for q in queries.chunks_exact(DIM) {
             assert_eq!(
-                back.search(&mut searcher, q, 10, Some(100)).unwrap(),
-                index.search(&mut searcher, q, 10, Some(100)).unwrap()
+                back.search(
+                    &mut searcher,
+                    q,
+                    &SearchOptions::nearest(10).candidates(100)
+                )
+                .unwrap(),
+                index
+                    .search(
+                        &mut searcher,
+                        q,
+                        &SearchOptions::nearest(10).candidates(100)
+                    )
+                    .unwrap()
             );
         }
         for item in [0u32, 17, 999] {
@@ -327,9 +339,13 @@ fn an_empty_index_round_trips() {
     assert!(back.is_empty());
     let mut searcher = Searcher::new();
     assert!(
-        back.search(&mut searcher, &[1.0, 0.0, 0.0, 0.0], 3, None)
-            .unwrap()
-            .is_empty()
+        back.search(
+            &mut searcher,
+            &[1.0, 0.0, 0.0, 0.0],
+            &SearchOptions::nearest(3)
+        )
+        .unwrap()
+        .is_empty()
     );
 }
 
@@ -400,7 +416,7 @@ mod properties {
             reseal(&mut entry, &bytes, 0);
             if let Ok(loaded) = decode(&entry, &bytes) {
                 let mut searcher = Searcher::new();
-                let found = loaded.search(&mut searcher, &[0.5; 8], 5, Some(50)).unwrap();
+                let found = loaded.search(&mut searcher, &[0.5; 8], &SearchOptions::nearest(5).candidates(50)).unwrap();
                 prop_assert!(found.len() <= 5);
             }
         }

@@ -1,8 +1,11 @@
 // A static file server for the built site on 127.0.0.1, recording every request it answers
-// (method, path, query, and how many body bytes came with it).
+// (method, path, query, and how many body bytes came with it). The README run command serves
+// the page with it (`node scripts/serve.mjs DIR PORT`), and the browser tests and the page
+// benchmark import `serve`, so that what is tested is what a visitor of the run command gets.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
 const TYPES = {
@@ -23,7 +26,7 @@ const TYPES = {
  * Serves `root` on an ephemeral port; resolves to { url, requests, close }. With `gzip`, answers
  * that the client accepts compressed are gzip-compressed, as a static host or CDN would.
  */
-export async function serve(root, { gzip = false } = {}) {
+export async function serve(root, { gzip = false, port = 0 } = {}) {
   const base = resolve(root);
   const requests = [];
   const server = createServer(async (req, res) => {
@@ -52,11 +55,41 @@ export async function serve(root, { gzip = false } = {}) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
     }
   });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address();
+  await new Promise((ok, fail) => {
+    server.once("error", fail);
+    server.listen(port, "127.0.0.1", ok);
+  });
+  const url = `http://127.0.0.1:${server.address().port}/`;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url,
     requests,
-    close: () => new Promise((ok) => server.close(ok)),
+    close: () =>
+      new Promise((ok) => {
+        server.close(ok);
+        server.closeAllConnections();
+      }),
   };
+}
+
+/** `node scripts/serve.mjs DIR [PORT]`: serves DIR until stopped; says where once it answers there. */
+async function main([root = "dist", port = "8080"]) {
+  const site = await serve(root, { port: Number(port) });
+  // The address is printed only once a request to it has come back.
+  const answer = await fetch(site.url);
+  if (!answer.ok) throw new Error(`${site.url} answered HTTP ${answer.status}`);
+  site.requests.length = 0;
+  process.stderr.write(`serving CelebrityFaces on ${site.url} (Ctrl-C stops it)\n`);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, () => site.close().then(() => process.exit(0)));
+  }
+  // Requests are recorded for the tests; a long-running server forgets them.
+  setInterval(() => (site.requests.length = 0), 60_000).unref();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  main(process.argv.slice(2)).catch((error) => {
+    const why = error.code === "EADDRINUSE" ? `port ${error.port} is in use: choose another with PORT=...` : error.message;
+    process.stderr.write(`error: cannot serve the page: ${why}\n`);
+    process.exit(1);
+  });
 }

@@ -1,0 +1,20 @@
+//! The worker's engine: what the page's worker program does, without the browser. It loads the
+//! models and the index a manifest names (through a [`cf_shards::FileStore`]: the browser's
+//! fetch and Cache API in the worker, memory in the tests), keeps the photo being looked at,
+//! and answers the page's [`cf_protocol::Request`]s in order, dropping the ones a newer request
+//! has made pointless.
+//!
+//! The [`Engine`] is a state machine: [`Engine::received`] queues, [`Engine::step`] answers one
+//! request, [`Engine::loaded`] takes in a finished load; each returns [`Command`]s (replies to
+//! send, loads to run) for the caller to carry out. So the order of events that the browser
+//! makes (replies, downloads finishing, new requests arriving meanwhile) can be replayed
+//! natively in a test.
+
+mod engine;
+mod load;
+mod queue;
+
+pub use cf_protocol::{INDEX_BASE, MODELS_BASE};
+pub use engine::{Command, Engine, HITS, Readiness};
+pub use load::{Clock, LoadOrder, Loaded, Prepared, Searchable};
+pub use queue::RequestQueue;

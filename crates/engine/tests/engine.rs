@@ -1,0 +1,369 @@
+//! The engine natively, through the same calls the worker program makes, with its files served
+//! from memory. Without the models only loading and the queue are exercised; with them
+//! (scripts/test.sh fetches them and sets CF_MODELS, CF_TEST_PHOTOS and CF_REQUIRE_MODELS=1)
+//! real photos go through the whole pipeline and search of the shipped index.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+use cf_engine::{Clock, Command, Engine, INDEX_BASE, MODELS_BASE, Readiness};
+use cf_forest::{SearchOptions, Searcher};
+use cf_protocol::{FaceRect, LoadProblem, PhotoProblem, Reply, Request};
+use cf_shards::{MemoryStore, parse_manifest};
+
+/// A clock that moves a millisecond each time it is read.
+#[derive(Default)]
+struct TickingClock(Cell<f64>);
+
+impl Clock for &TickingClock {
+    fn now(&self) -> f64 {
+        self.0.set(self.0.get() + 1.0);
+        self.0.get()
+    }
+}
+
+type TestEngine<'a> = Engine<u32, &'a TickingClock>;
+
+const PAGE: u32 = 7;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn shipped_manifest() -> String {
+    std::fs::read_to_string(root().join("index-shards/manifest.json")).unwrap()
+}
+
+fn load_request(manifest: &str, network: &str) -> Request {
+    Request::Load {
+        manifest: manifest.to_string(),
+        network: network.to_string(),
+    }
+}
+
+/// Steps until nothing is runnable, running every load against `store`; returns the replies.
+fn settle(engine: &mut TestEngine, store: &MemoryStore, clock: &TickingClock) -> Vec<Reply> {
+    let mut replies = Vec::new();
+    let mut commands = Vec::new();
+    loop {
+        if commands.is_empty() {
+            if !engine.has_work() {
+                return replies;
+            }
+            commands = engine.step();
+            continue;
+        }
+        for command in std::mem::take(&mut commands) {
+            match command {
+                Command::Reply(to, reply) => {
+                    assert_eq!(to, PAGE);
+                    replies.push(reply);
+                }
+                Command::Load(order) => {
+                    let progress = std::cell::RefCell::new(Vec::new());
+                    let report = |_, done, total| progress.borrow_mut().push((done, total));
+                    let loaded = futures::executor::block_on(order.run(store, &clock, &report));
+                    let progress = progress.into_inner();
+                    assert!(
+                        progress.windows(2).all(|w| w[0].0 <= w[1].0),
+                        "progress only grows: {progress:?}"
+                    );
+                    commands.extend(engine.loaded(loaded));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_photo_given_before_the_load_waits_for_it_and_a_failed_load_answers_it() {
+    let clock = TickingClock::default();
+    let store = MemoryStore::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.received(
+        PAGE,
+        Request::Analyse {
+            seq: 1,
+            photo: 1,
+            bytes: vec![0xff, 0xd8],
+        },
+    );
+    assert!(!engine.has_work(), "nothing to analyse with yet");
+    assert!(engine.step().is_empty());
+    engine.received(PAGE, load_request(&shipped_manifest(), "mobilefacenet192"));
+    // The server has none of the files: the first one the load needs is missing.
+    let replies = settle(&mut engine, &store, &clock);
+    let [
+        Reply::LoadFailed { network, problem },
+        Reply::PhotoFailed {
+            seq,
+            problem: photo_problem,
+            ..
+        },
+    ] = &replies[..]
+    else {
+        panic!("{replies:?}");
+    };
+    assert_eq!(network, "mobilefacenet192");
+    assert!(
+        matches!(problem, LoadProblem::Http { status: 404, file } if file == cf_face::detect::FILE),
+        "{problem:?}"
+    );
+    assert_eq!((*seq, photo_problem), (1, &PhotoProblem::NotReady));
+    assert!(matches!(engine.readiness(), Readiness::Failed { .. }));
+}
+
+#[test]
+fn a_manifest_that_does_not_parse_and_an_unknown_network_are_their_own_problems() {
+    let clock = TickingClock::default();
+    let store = MemoryStore::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.received(PAGE, load_request("{not json", "mobilefacenet192"));
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(
+        matches!(
+            &replies[..],
+            [Reply::LoadFailed {
+                problem: LoadProblem::Manifest { .. },
+                ..
+            }]
+        ),
+        "{replies:?}"
+    );
+    engine.received(PAGE, load_request(&shipped_manifest(), "no-such-network"));
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(
+        matches!(&replies[..], [Reply::LoadFailed { problem: LoadProblem::UnknownNetwork { network }, .. }] if network == "no-such-network"),
+        "{replies:?}"
+    );
+}
+
+/// The shipped index and the fetched models, served from memory; None when the models are not
+/// here (a failure under CF_REQUIRE_MODELS=1).
+fn served_site() -> Option<(MemoryStore, Option<PathBuf>)> {
+    let models = std::env::var_os("CF_MODELS").map_or(root().join("models"), PathBuf::from);
+    if !models.join(cf_face::detect::FILE).exists() {
+        assert!(
+            std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"),
+            "models missing: run scripts/fetch-models.sh"
+        );
+        eprintln!("models not fetched; skipping");
+        return None;
+    }
+    let store = MemoryStore::default();
+    let serve_folder = |folder: &Path, base: &str| {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            store.serve(&format!("{base}/{name}"), std::fs::read(&path).unwrap());
+        }
+    };
+    serve_folder(&root().join("index-shards"), INDEX_BASE);
+    serve_folder(&models, MODELS_BASE);
+    let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
+    Some((store, photos))
+}
+
+fn obama(photos: &Option<PathBuf>) -> Option<Vec<u8>> {
+    let path = photos.as_ref()?.join("obama.jpg");
+    std::fs::read(path).ok()
+}
+
+#[test]
+fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
+    let Some((store, photos)) = served_site() else {
+        return;
+    };
+    let Some(bytes) = obama(&photos) else {
+        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+        return;
+    };
+    let clock = TickingClock::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.received(PAGE, load_request(&shipped_manifest(), "mobilefacenet192"));
+    engine.received(
+        PAGE,
+        Request::Analyse {
+            seq: 1,
+            photo: 1,
+            bytes: bytes.clone(),
+        },
+    );
+    let replies = settle(&mut engine, &store, &clock);
+    let [
+        Reply::Ready { network, items, .. },
+        Reply::Faces { faces, chosen, .. },
+        Reply::Matches {
+            seq, hits, face, ..
+        },
+    ] = &replies[..]
+    else {
+        panic!(
+            "{:?}",
+            replies
+                .iter()
+                .map(std::mem::discriminant)
+                .collect::<Vec<_>>()
+        );
+    };
+    assert_eq!((network.as_str(), *items), ("mobilefacenet192", 13233));
+    assert_eq!((faces.len(), *chosen, *seq), (1, Some(0), 1));
+    assert_eq!(*face, faces[0]);
+    assert_eq!(hits.len(), cf_engine::HITS);
+
+    // The same vector searched directly in the decoded index gives the same hits.
+    let manifest = parse_manifest(shipped_manifest().as_bytes()).unwrap();
+    let network = &manifest.networks[0];
+    let shards: Vec<Vec<u8>> = network
+        .shards
+        .iter()
+        .map(|s| std::fs::read(root().join("index-shards").join(&s.file)).unwrap())
+        .collect();
+    let index = cf_shards::decode_network(
+        network,
+        &shards.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let models = std::env::var_os("CF_MODELS").map_or(root().join("models"), PathBuf::from);
+    let read = |file: &str| std::fs::read(models.join(file)).unwrap();
+    let pipeline = cf_face::FacePipeline::new(
+        &read(cf_face::detect::FILE),
+        &read(cf_face::landmarks::FILE),
+    )
+    .unwrap();
+    let embedder = cf_face::Network::load(cf_face::NetworkSpec::IDENTITY, |f| Ok(read(f))).unwrap();
+    let photo = cf_face::Photo::decode(&bytes).unwrap();
+    let found = pipeline.faces(&photo).unwrap();
+    let vector = embedder.embed(&photo, &found[0]).unwrap();
+    let direct = index
+        .search(
+            &mut Searcher::new(),
+            &vector,
+            &SearchOptions::nearest(cf_engine::HITS).candidates(network.search_k),
+        )
+        .unwrap();
+    let direct: Vec<u32> = direct.iter().map(|n| n.item).collect();
+    let answered: Vec<u32> = hits.iter().map(|h| h.item).collect();
+    assert_eq!(answered, direct);
+
+    // A run of box drags, queued while the engine was busy, costs one match: the last one.
+    for seq in 2..=6 {
+        let grow = seq as f32;
+        let rect = FaceRect {
+            x1: faces[0].x1 - grow,
+            y1: faces[0].y1 - grow,
+            x2: faces[0].x2 + grow,
+            y2: faces[0].y2 + grow,
+        };
+        engine.received(
+            PAGE,
+            Request::Match {
+                seq,
+                photo: 1,
+                face: rect,
+            },
+        );
+    }
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(
+        matches!(&replies[..], [Reply::Matches { seq: 6, .. }]),
+        "{replies:?}"
+    );
+
+    // A box too small to read is refused with the smallest side that reads.
+    engine.received(
+        PAGE,
+        Request::Match {
+            seq: 7,
+            photo: 1,
+            face: FaceRect {
+                x1: 10.0,
+                y1: 10.0,
+                x2: 20.0,
+                y2: 20.0,
+            },
+        },
+    );
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(
+        matches!(
+            &replies[..],
+            [Reply::PhotoFailed {
+                seq: 7,
+                problem: PhotoProblem::BoxTooSmall { min_side: 16 },
+                ..
+            }]
+        ),
+        "{replies:?}"
+    );
+    // A box on an older photo is stale and gets no answer; an item query does.
+    engine.received(
+        PAGE,
+        Request::Match {
+            seq: 8,
+            photo: 0,
+            face: faces[0],
+        },
+    );
+    engine.received(PAGE, Request::QueryItem { seq: 9, item: 5 });
+    let replies = settle(&mut engine, &store, &clock);
+    let [
+        Reply::ItemHits {
+            seq: 9,
+            item: 5,
+            hits,
+            exact_overlap,
+            ..
+        },
+    ] = &replies[..]
+    else {
+        panic!("{replies:?}");
+    };
+    assert_eq!(hits[0].item, 5);
+    assert!(*exact_overlap >= 9);
+}
+
+#[test]
+fn a_damaged_second_network_leaves_the_first_one_searched() {
+    let Some((store, _)) = served_site() else {
+        return;
+    };
+    let manifest = shipped_manifest();
+    let look = parse_manifest(manifest.as_bytes())
+        .unwrap()
+        .networks
+        .into_iter()
+        .find(|n| n.name != "mobilefacenet192")
+        .expect("a second network");
+    let shard = format!("{INDEX_BASE}/{}", look.shards[0].file);
+    let mut damaged = store.served.borrow()[&shard].clone().unwrap();
+    damaged[40] ^= 1;
+    store.serve(&shard, damaged);
+
+    let clock = TickingClock::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.received(PAGE, load_request(&manifest, "mobilefacenet192"));
+    settle(&mut engine, &store, &clock);
+    engine.received(PAGE, load_request(&manifest, &look.name));
+    let replies = settle(&mut engine, &store, &clock);
+    let Some(Reply::LoadFailed { network, problem }) = replies.last() else {
+        panic!("{replies:?}");
+    };
+    assert_eq!(network, &look.name);
+    assert!(
+        matches!(problem, LoadProblem::Damaged { file, detail } if *file == look.shards[0].file && detail.contains("checksum")),
+        "{problem:?}"
+    );
+    assert_eq!(
+        engine.readiness(),
+        &Readiness::Ready {
+            network: "mobilefacenet192".into()
+        }
+    );
+    // Loading the first network again is immediate: it is kept.
+    engine.received(PAGE, load_request(&manifest, "mobilefacenet192"));
+    let downloads = store.downloads.borrow().len();
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(matches!(&replies[..], [Reply::Ready { .. }]), "{replies:?}");
+    assert_eq!(store.downloads.borrow().len(), downloads);
+}

@@ -1,0 +1,378 @@
+//! What the page and its worker say to each other. The worker owns the models, the photo being
+//! looked at and the indexes; the page owns what is shown. Only these messages cross, so the
+//! photo's bytes go from the page to the worker and never anywhere else.
+//!
+//! gloo-worker carries them with bincode 1, which knows only what a type declares: no
+//! untagged enums, no skipped fields. The tests send every message through that codec.
+//!
+//! Every request about a photo carries a sequence number that its replies repeat, so that the
+//! page can tell the answer to its latest question from an older one still on its way; the
+//! worker drops a queued request that a newer one of the same kind makes pointless
+//! ([`Request::supersedes`]).
+
+mod problems;
+mod rect;
+
+pub use problems::{LoadProblem, PhotoProblem};
+pub use rect::{FaceRect, MIN_FACE_SIDE};
+use serde::{Deserialize, Serialize};
+
+/// Where the index files live, relative to the site root.
+pub const INDEX_BASE: &str = "index-shards";
+/// Where the model files live, relative to the site root.
+pub const MODELS_BASE: &str = "models";
+
+/// A request from the page.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Load the detector and landmark models, then the named network's models and index. The
+    /// page sends the manifest it fetched so that both sides read the same one.
+    Load {
+        manifest: String,
+        network: String,
+    },
+    /// A new photo: decode it, find every face, and match the preselected one with the current
+    /// network.
+    Analyse {
+        seq: u32,
+        photo: u32,
+        bytes: Vec<u8>,
+    },
+    /// Match the face in this box of the current photo (a face the visitor chose, moved,
+    /// resized or drew).
+    Match {
+        seq: u32,
+        photo: u32,
+        face: FaceRect,
+    },
+    /// Developer tools: the nearest neighbours of an item's own vector, and search speed.
+    QueryItem {
+        seq: u32,
+        item: u32,
+    },
+    Bench,
+}
+
+impl Request {
+    /// True when this request, arriving later, makes `older` (still queued) pointless: a new
+    /// photo makes every queued photo request pointless; a box, the queued boxes; a network
+    /// load, the queued loads; an item query, the queued item queries.
+    pub fn supersedes(&self, older: &Request) -> bool {
+        use Request::*;
+        matches!(
+            (self, older),
+            (Analyse { .. }, Analyse { .. } | Match { .. })
+                | (Match { .. }, Match { .. })
+                | (Load { .. }, Load { .. })
+                | (QueryItem { .. }, QueryItem { .. })
+                | (Bench, Bench)
+        )
+    }
+}
+
+/// How far loading has come.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub enum LoadStage {
+    Downloading,
+    /// Downloaded and verified; the models are being compiled for this browser.
+    Preparing,
+}
+
+/// Time spent per stage, in milliseconds.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub decode: f64,
+    pub detect: f64,
+    pub landmarks: f64,
+    pub align: f64,
+    pub embed: f64,
+    pub search: f64,
+}
+
+/// Where the time of loading a network went, in milliseconds: downloading (or reading from the
+/// Cache API) and verifying the files, then preparing the detector and landmark models, the
+/// network's models, and its index.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+pub struct LoadTimes {
+    pub download: f64,
+    pub pipeline: f64,
+    pub network: f64,
+    pub index: f64,
+}
+
+/// One neighbour: an item of the index and its cosine similarity to the query.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub item: u32,
+    pub similarity: f32,
+}
+
+impl From<cf_forest::Neighbour> for Hit {
+    fn from(neighbour: cf_forest::Neighbour) -> Hit {
+        Hit {
+            item: neighbour.item,
+            similarity: neighbour.similarity(),
+        }
+    }
+}
+
+/// A reply from the worker. Replies about a photo repeat the `seq` of the request they answer.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub enum Reply {
+    Progress {
+        network: String,
+        stage: LoadStage,
+        done: u64,
+        total: u64,
+    },
+    /// The network is loaded and is now the one searched. Above `same_person` similarity two
+    /// faces are judged the same person (LFW's verification threshold for this network).
+    Ready {
+        network: String,
+        items: usize,
+        same_person: f32,
+        times: LoadTimes,
+    },
+    LoadFailed {
+        network: String,
+        problem: LoadProblem,
+    },
+    /// The faces of a photo, most confident first, and the one preselected for the visitor
+    /// ([`cf_face`'s `preselect`]); the match of that one follows.
+    Faces {
+        seq: u32,
+        photo: u32,
+        width: u32,
+        height: u32,
+        faces: Vec<FaceRect>,
+        chosen: Option<usize>,
+        times: StageTimes,
+    },
+    Matches {
+        seq: u32,
+        photo: u32,
+        network: String,
+        face: FaceRect,
+        /// The aligned crop the network sees, `crop_side` x `crop_side` RGB.
+        crop: Vec<u8>,
+        crop_side: u32,
+        hits: Vec<Hit>,
+        times: StageTimes,
+    },
+    PhotoFailed {
+        seq: u32,
+        photo: u32,
+        problem: PhotoProblem,
+    },
+    ItemHits {
+        seq: u32,
+        item: u32,
+        hits: Vec<Hit>,
+        /// How many of the exact top hits the forest found.
+        exact_overlap: usize,
+        search_ms: f64,
+    },
+    Speed {
+        queries: usize,
+        forest_qps: f64,
+        exact_qps: f64,
+    },
+}
+
+/// The best hit of each person, best first, at most `limit`: what the visitor sees by default.
+pub fn distinct_people(hits: &[Hit], person_of_item: &[u32], limit: usize) -> Vec<Hit> {
+    let mut seen = std::collections::HashSet::new();
+    hits.iter()
+        .filter(|hit| {
+            person_of_item
+                .get(hit.item as usize)
+                .is_some_and(|person| seen.insert(*person))
+        })
+        .take(limit)
+        .copied()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(item: u32, similarity: f32) -> Hit {
+        Hit { item, similarity }
+    }
+
+    /// Through the codec gloo-worker sends with (bincode 1, default options) and back.
+    fn trip<T: Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+        bincode::deserialize(&bincode::serialize(value).expect("encodes")).expect("decodes")
+    }
+
+    #[test]
+    fn distinct_people_keeps_each_persons_best_photo_in_order() {
+        // Items 0, 1, 4 are person 7; 2 is person 3; 3 is person 9.
+        let person_of_item = [7, 7, 3, 9, 7];
+        let hits = [
+            hit(1, 0.9),
+            hit(0, 0.8),
+            hit(2, 0.7),
+            hit(4, 0.6),
+            hit(3, 0.5),
+        ];
+        assert_eq!(
+            distinct_people(&hits, &person_of_item, 10),
+            vec![hit(1, 0.9), hit(2, 0.7), hit(3, 0.5)]
+        );
+        assert_eq!(distinct_people(&hits, &person_of_item, 2).len(), 2);
+    }
+
+    #[test]
+    fn distinct_people_skips_items_the_catalog_does_not_know() {
+        assert_eq!(distinct_people(&[hit(5, 0.9)], &[0, 1], 10), vec![]);
+    }
+
+    #[test]
+    fn every_message_survives_the_codec_that_ships() {
+        let face = FaceRect {
+            x1: 1.0,
+            y1: 2.0,
+            x2: 3.5,
+            y2: 4.0,
+        };
+        let requests = [
+            Request::Load {
+                manifest: "{}".into(),
+                network: "look".into(),
+            },
+            Request::Analyse {
+                seq: 1,
+                photo: 2,
+                bytes: vec![0xff, 0xd8, 0],
+            },
+            Request::Match {
+                seq: 3,
+                photo: 2,
+                face,
+            },
+            Request::QueryItem { seq: 4, item: 9 },
+            Request::Bench,
+        ];
+        for request in &requests {
+            assert_eq!(&trip(request), request);
+        }
+        let replies = [
+            Reply::Progress {
+                network: "look".into(),
+                stage: LoadStage::Downloading,
+                done: 1,
+                total: 2,
+            },
+            Reply::Ready {
+                network: "look".into(),
+                items: 7,
+                same_person: 0.61,
+                times: LoadTimes {
+                    download: 1.5,
+                    ..LoadTimes::default()
+                },
+            },
+            Reply::LoadFailed {
+                network: "look".into(),
+                problem: LoadProblem::Http {
+                    file: "look-000.bin".into(),
+                    status: 404,
+                },
+            },
+            Reply::Faces {
+                seq: 1,
+                photo: 2,
+                width: 640,
+                height: 480,
+                faces: vec![face, face],
+                chosen: Some(1),
+                times: StageTimes::default(),
+            },
+            Reply::Matches {
+                seq: 3,
+                photo: 2,
+                network: "look".into(),
+                face,
+                crop: vec![1, 2, 3],
+                crop_side: 1,
+                hits: vec![hit(4, 0.5)],
+                times: StageTimes {
+                    embed: 25.0,
+                    ..StageTimes::default()
+                },
+            },
+            Reply::PhotoFailed {
+                seq: 5,
+                photo: 2,
+                problem: PhotoProblem::Damaged {
+                    detail: "bad Huffman code".into(),
+                },
+            },
+            Reply::ItemHits {
+                seq: 4,
+                item: 9,
+                hits: vec![hit(9, 1.0)],
+                exact_overlap: 1,
+                search_ms: 0.4,
+            },
+            Reply::Speed {
+                queries: 500,
+                forest_qps: 9000.0,
+                exact_qps: 400.0,
+            },
+        ];
+        for reply in &replies {
+            assert_eq!(&trip(reply), reply);
+        }
+        for problem in LoadProblem::examples() {
+            assert_eq!(trip(&problem), problem);
+        }
+        for problem in PhotoProblem::examples() {
+            assert_eq!(trip(&problem), problem);
+        }
+    }
+
+    #[test]
+    fn a_newer_request_supersedes_only_what_it_makes_pointless() {
+        let analyse = |seq| Request::Analyse {
+            seq,
+            photo: seq,
+            bytes: Vec::new(),
+        };
+        let face = FaceRect {
+            x1: 0.0,
+            y1: 0.0,
+            x2: 20.0,
+            y2: 20.0,
+        };
+        let match_box = |seq| Request::Match {
+            seq,
+            photo: 1,
+            face,
+        };
+        let load = |network: &str| Request::Load {
+            manifest: String::new(),
+            network: network.into(),
+        };
+        assert!(analyse(2).supersedes(&analyse(1)));
+        assert!(analyse(2).supersedes(&match_box(1)));
+        assert!(match_box(2).supersedes(&match_box(1)));
+        // A box cannot be matched before its photo is analysed.
+        assert!(!match_box(2).supersedes(&analyse(1)));
+        assert!(load("look").supersedes(&load("mobilefacenet192")));
+        assert!(!load("look").supersedes(&analyse(1)));
+        assert!(!analyse(1).supersedes(&load("look")));
+        assert!(!Request::QueryItem { seq: 1, item: 0 }.supersedes(&match_box(1)));
+    }
+
+    #[test]
+    fn a_hit_is_the_neighbours_similarity() {
+        let neighbour = cf_forest::Neighbour {
+            item: 3,
+            distance: 0.25,
+        };
+        assert_eq!(Hit::from(neighbour), hit(3, 0.75));
+    }
+}

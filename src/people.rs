@@ -1,0 +1,124 @@
+//! Who the items are: the catalog and where the thumbnails are, as the page shows them.
+
+use std::rc::Rc;
+
+use cf_protocol::{Hit, distinct_people};
+use cf_shards::Catalog;
+
+/// Cards shown.
+pub const CARDS: usize = 12;
+
+/// The catalog and where the thumbnails are.
+#[derive(Clone, Debug)]
+pub struct People {
+    pub catalog: Rc<Catalog>,
+    pub thumb_base_url: String,
+    /// Photos per person.
+    photo_counts: Rc<Vec<u32>>,
+}
+
+impl PartialEq for People {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.catalog, &other.catalog) && self.thumb_base_url == other.thumb_base_url
+    }
+}
+
+impl People {
+    pub fn new(catalog: Catalog, thumb_base_url: &str) -> People {
+        let mut counts = vec![0u32; catalog.names.len()];
+        for &person in &catalog.person_of_item {
+            if let Some(count) = counts.get_mut(person as usize) {
+                *count += 1;
+            }
+        }
+        People {
+            catalog: Rc::new(catalog),
+            thumb_base_url: thumb_base_url.to_string(),
+            photo_counts: Rc::new(counts),
+        }
+    }
+
+    pub fn person_of(&self, item: u32) -> Option<u32> {
+        self.catalog.person_of_item.get(item as usize).copied()
+    }
+
+    /// Display name of the person in `item`.
+    pub fn name_of(&self, item: u32) -> Option<&str> {
+        let person = self.person_of(item)?;
+        self.catalog.names.get(person as usize).map(String::as_str)
+    }
+
+    /// Address of `item`'s thumbnail.
+    pub fn thumb_url(&self, item: u32) -> Option<String> {
+        let name = self.catalog.thumbs.get(item as usize)?;
+        Some(format!("{}{name}.jpg", self.thumb_base_url))
+    }
+
+    pub fn photo_count(&self, person: u32) -> u32 {
+        self.photo_counts.get(person as usize).copied().unwrap_or(0)
+    }
+
+    /// The hits to show: the best photo of each person, or the nearest photos as they are.
+    pub fn shown_hits(&self, hits: &[Hit], distinct: bool) -> Vec<Hit> {
+        if distinct {
+            distinct_people(hits, &self.catalog.person_of_item, CARDS)
+        } else {
+            hits.iter().take(CARDS).copied().collect()
+        }
+    }
+}
+
+/// Up to three initials of a name, shown while a thumbnail loads or where it is missing.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(3)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people() -> People {
+        People::new(
+            Catalog {
+                names: vec!["Ann Lee".into(), "Bo".into()],
+                person_of_item: vec![0, 1, 0],
+                thumbs: vec![
+                    "0000000000000000".into(),
+                    "1111111111111111".into(),
+                    "2222222222222222".into(),
+                ],
+            },
+            "https://cdn.example/t/",
+        )
+    }
+
+    #[test]
+    fn items_name_their_person_thumbnail_and_photo_count() {
+        let people = people();
+        assert_eq!(people.name_of(2), Some("Ann Lee"));
+        assert_eq!(people.name_of(3), None);
+        assert_eq!(
+            people.thumb_url(1).as_deref(),
+            Some("https://cdn.example/t/1111111111111111.jpg")
+        );
+        assert_eq!((people.photo_count(0), people.photo_count(1)), (2, 1));
+        assert_eq!(initials("Jean Claude Van Damme"), "JCV");
+    }
+
+    #[test]
+    fn one_card_per_person_or_the_raw_nearest() {
+        let hits: Vec<Hit> = [0, 2, 1]
+            .iter()
+            .map(|&item| Hit {
+                item,
+                similarity: 0.5,
+            })
+            .collect();
+        let people = people();
+        assert_eq!(people.shown_hits(&hits, true).len(), 2);
+        assert_eq!(people.shown_hits(&hits, false).len(), 3);
+    }
+}

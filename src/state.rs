@@ -1,0 +1,482 @@
+//! The page's state, what can happen to it ([`Action`]), and one pure reducer
+//! ([`State::reduce`]) that decides both the next state and what the page must do about it
+//! ([`Effect`]: the requests to send to the worker, the object URLs to let go). The time comes
+//! in as an argument, so the reducer reads no clock and touches no browser: it is tested
+//! natively (below), and the component in src/app.rs only carries effects out.
+//!
+//! The worker's replies are actions too. A reply about a photo is taken only if it answers the
+//! page's latest request about the photo shown now (its `seq`), so a slow answer to an older
+//! box or photo can never overwrite a newer one.
+
+use std::rc::Rc;
+
+use cf_protocol::{
+    FaceRect, Hit, LoadProblem, LoadStage, LoadTimes, PhotoProblem, Reply, Request, StageTimes,
+};
+use cf_shards::Manifest;
+
+use crate::i18n::Lang;
+use crate::people::People;
+
+/// A network being downloaded or prepared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loading {
+    pub network: String,
+    pub stage: LoadStage,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// The visitor's photo and its faces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhotoState {
+    pub id: u32,
+    /// Object URL of the visitor's file, shown as it is; let go when another photo comes.
+    pub url: String,
+    /// The `seq` of the latest request about this photo: only its answer is taken.
+    pub seq: u32,
+    /// When that request was made, for the time to matches.
+    pub asked: f64,
+    /// The photo as the worker decoded it (upright, downscaled): the boxes' coordinate space.
+    pub size: Option<(u32, u32)>,
+    pub faces: Vec<FaceRect>,
+    /// Faces the visitor drew, counted from the end of `faces`.
+    pub drawn: usize,
+    pub chosen: Option<usize>,
+    pub busy: bool,
+    pub problem: Option<PhotoProblem>,
+}
+
+/// The matches shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchState {
+    /// Counts the matches the page has shown, for the benchmark and the time to matches.
+    pub shown: u32,
+    pub network: String,
+    pub crop: Rc<Vec<u8>>,
+    pub crop_side: u32,
+    pub hits: Rc<Vec<Hit>>,
+    pub times: StageTimes,
+    pub received: f64,
+}
+
+/// The developer tools' answer about one item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemAnswer {
+    pub item: u32,
+    pub hits: Rc<Vec<Hit>>,
+    pub exact_overlap: usize,
+    pub search_ms: f64,
+}
+
+/// The developer tools' speed measurement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Speed {
+    pub queries: usize,
+    pub forest_qps: f64,
+    pub exact_qps: f64,
+}
+
+/// A problem with what the visitor gave, before any photo reaches the worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    NotAnImage,
+    CameraRefused,
+    CameraAbsent,
+    CameraFailed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub lang: Lang,
+    pub manifest: Option<Rc<Manifest>>,
+    pub manifest_json: Rc<String>,
+    pub people: Option<People>,
+    /// The index could not be loaded at all: nothing can be matched.
+    pub index_problem: Option<LoadProblem>,
+    /// The network searched now, and its item count.
+    pub network: Option<String>,
+    pub items: usize,
+    pub same_person: f32,
+    /// How the last network load went, and when the worker first answered.
+    pub load_times: LoadTimes,
+    pub worker_up: Option<f64>,
+    pub loading: Option<Loading>,
+    /// Another network could not be loaded; the one before is still searched.
+    pub network_problem: Option<(String, LoadProblem)>,
+    pub photo: Option<PhotoState>,
+    pub matches: Option<MatchState>,
+    pub notice: Option<Notice>,
+    pub distinct: bool,
+    pub item_answer: Option<ItemAnswer>,
+    /// The `seq` of the latest item query.
+    item_seq: u32,
+    pub speed: Option<Speed>,
+    next_photo: u32,
+    next_seq: u32,
+    shown: u32,
+}
+
+/// Something that happened: the visitor did something, or the worker answered.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// The manifest is in: the first network is loaded.
+    IndexFound {
+        manifest: Rc<Manifest>,
+        json: Rc<String>,
+    },
+    People(People),
+    IndexFailed(LoadProblem),
+    Reply(Reply),
+    Language(Lang),
+    Distinct(bool),
+    /// The visitor gave a photo: shown from `url`, analysed from `bytes`.
+    NewPhoto {
+        url: String,
+        bytes: Vec<u8>,
+    },
+    Choose(usize),
+    /// The chosen box, moved or resized.
+    SetBox(FaceRect),
+    /// A box the visitor drew.
+    Draw(FaceRect),
+    ChooseNetwork(String),
+    QueryItem(u32),
+    Bench,
+    Notice(Option<Notice>),
+}
+
+/// What the page must do after an action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Send(Request),
+    /// This object URL shows nothing any more.
+    Revoke(String),
+}
+
+impl State {
+    pub fn new(lang: Lang) -> State {
+        State {
+            lang,
+            manifest: None,
+            manifest_json: Rc::new(String::new()),
+            people: None,
+            index_problem: None,
+            network: None,
+            items: 0,
+            same_person: 0.5,
+            load_times: LoadTimes::default(),
+            worker_up: None,
+            loading: None,
+            network_problem: None,
+            photo: None,
+            matches: None,
+            notice: None,
+            distinct: true,
+            item_answer: None,
+            item_seq: 0,
+            speed: None,
+            next_photo: 0,
+            next_seq: 0,
+            shown: 0,
+        }
+    }
+
+    /// The chosen face of the current photo.
+    pub fn chosen_face(&self) -> Option<FaceRect> {
+        let photo = self.photo.as_ref()?;
+        photo.faces.get(photo.chosen?).copied()
+    }
+
+    fn seq(&mut self) -> u32 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    /// Applies `action` at time `now` (milliseconds); returns what the page must do.
+    pub fn reduce(&mut self, action: Action, now: f64) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match action {
+            Action::IndexFound { manifest, json } => {
+                match manifest.networks.first() {
+                    Some(first) => effects.push(Effect::Send(Request::Load {
+                        manifest: (*json).clone(),
+                        network: first.name.clone(),
+                    })),
+                    None => {
+                        self.index_problem = Some(LoadProblem::Index {
+                            detail: "the manifest lists no network".into(),
+                        })
+                    }
+                }
+                self.manifest = Some(manifest);
+                self.manifest_json = json;
+            }
+            Action::People(people) => self.people = Some(people),
+            Action::IndexFailed(problem) => self.index_problem = Some(problem),
+            Action::Reply(reply) => self.reply(reply, now, &mut effects),
+            Action::Language(lang) => self.lang = lang,
+            Action::Distinct(on) => self.distinct = on,
+            Action::NewPhoto { url, bytes } => {
+                if let Some(old) = self.photo.take() {
+                    effects.push(Effect::Revoke(old.url));
+                }
+                self.next_photo += 1;
+                let (id, seq) = (self.next_photo, self.seq());
+                self.photo = Some(PhotoState {
+                    id,
+                    url,
+                    seq,
+                    asked: now,
+                    size: None,
+                    faces: Vec::new(),
+                    drawn: 0,
+                    chosen: None,
+                    busy: true,
+                    problem: None,
+                });
+                self.matches = None;
+                self.notice = None;
+                effects.push(Effect::Send(Request::Analyse {
+                    seq,
+                    photo: id,
+                    bytes,
+                }));
+            }
+            Action::Choose(face) => {
+                if self.photo.as_ref().is_some_and(|p| face < p.faces.len()) {
+                    self.match_chosen(Some(face), None, now, &mut effects);
+                }
+            }
+            Action::SetBox(rect) => {
+                if self.chosen_face().is_some() {
+                    self.match_chosen(None, Some(rect), now, &mut effects);
+                }
+            }
+            Action::Draw(rect) => {
+                if let Some(photo) = &mut self.photo
+                    && photo.size.is_some()
+                {
+                    photo.faces.push(rect);
+                    photo.drawn += 1;
+                    let drawn = photo.faces.len() - 1;
+                    self.match_chosen(Some(drawn), None, now, &mut effects);
+                }
+            }
+            Action::ChooseNetwork(network) => {
+                if self.network.as_deref() != Some(network.as_str()) && self.loading.is_none() {
+                    effects.push(Effect::Send(Request::Load {
+                        manifest: (*self.manifest_json).clone(),
+                        network,
+                    }));
+                }
+            }
+            Action::QueryItem(item) => self.query_item(item, &mut effects),
+            Action::Bench => effects.push(Effect::Send(Request::Bench)),
+            Action::Notice(notice) => self.notice = notice,
+        }
+        effects
+    }
+
+    /// Chooses face `face` (or keeps the chosen one), puts `rect` in its place if given, and
+    /// asks for its matches.
+    fn match_chosen(
+        &mut self,
+        face: Option<usize>,
+        rect: Option<FaceRect>,
+        now: f64,
+        effects: &mut Vec<Effect>,
+    ) {
+        let seq = self.seq();
+        let Some(photo) = &mut self.photo else {
+            return;
+        };
+        if face.is_some() {
+            photo.chosen = face;
+        }
+        let Some(slot) = photo.chosen.and_then(|c| photo.faces.get_mut(c)) else {
+            return;
+        };
+        if let Some(rect) = rect {
+            *slot = rect;
+        }
+        photo.seq = seq;
+        photo.asked = now;
+        photo.busy = true;
+        effects.push(Effect::Send(Request::Match {
+            seq,
+            photo: photo.id,
+            face: *slot,
+        }));
+    }
+
+    fn query_item(&mut self, item: u32, effects: &mut Vec<Effect>) {
+        self.item_seq = self.seq();
+        effects.push(Effect::Send(Request::QueryItem {
+            seq: self.item_seq,
+            item,
+        }));
+    }
+
+    /// The current photo, if `seq` answers its latest request.
+    fn answered(&mut self, photo: u32, seq: u32) -> Option<&mut PhotoState> {
+        self.photo
+            .as_mut()
+            .filter(|p| p.id == photo && p.seq == seq)
+    }
+
+    fn reply(&mut self, reply: Reply, now: f64, effects: &mut Vec<Effect>) {
+        self.worker_up.get_or_insert(now);
+        match reply {
+            Reply::Progress {
+                network,
+                stage,
+                done,
+                total,
+            } => {
+                self.loading = Some(Loading {
+                    network,
+                    stage,
+                    done,
+                    total,
+                })
+            }
+            Reply::Ready {
+                network,
+                items,
+                same_person,
+                times,
+            } => {
+                let changed = self.network.as_deref() != Some(network.as_str());
+                self.load_times = times;
+                self.loading = None;
+                self.network_problem = None;
+                self.network = Some(network);
+                self.items = items;
+                self.same_person = same_person;
+                // Another network searched now: the chosen face and the developer query again.
+                if changed && self.chosen_face().is_some() {
+                    self.match_chosen(None, None, now, effects);
+                }
+                if changed && let Some(answer) = &self.item_answer {
+                    let item = answer.item;
+                    self.query_item(item, effects);
+                }
+            }
+            Reply::LoadFailed { network, problem } => {
+                self.loading = None;
+                if self.network.is_none() {
+                    self.index_problem = Some(problem);
+                    if let Some(photo) = &mut self.photo {
+                        photo.busy = false;
+                    }
+                } else {
+                    self.network_problem = Some((network, problem));
+                }
+            }
+            Reply::Faces {
+                seq,
+                photo,
+                width,
+                height,
+                faces,
+                chosen,
+                ..
+            } => {
+                if let Some(current) = self.answered(photo, seq) {
+                    current.size = Some((width, height));
+                    current.chosen = chosen;
+                    current.busy = chosen.is_some();
+                    current.faces = faces;
+                    current.drawn = 0;
+                    current.problem = None;
+                }
+            }
+            Reply::Matches {
+                seq,
+                photo,
+                network,
+                face,
+                crop,
+                crop_side,
+                hits,
+                times,
+            } => {
+                let Some(current) = self.answered(photo, seq) else {
+                    return;
+                };
+                if let Some(slot) = current.chosen.and_then(|c| current.faces.get_mut(c)) {
+                    *slot = face;
+                }
+                current.busy = false;
+                current.problem = None;
+                self.shown += 1;
+                self.matches = Some(MatchState {
+                    shown: self.shown,
+                    network,
+                    crop: Rc::new(crop),
+                    crop_side,
+                    hits: Rc::new(hits),
+                    times,
+                    received: now,
+                });
+            }
+            Reply::PhotoFailed {
+                seq,
+                photo,
+                problem,
+            } => {
+                if let Some(current) = self.answered(photo, seq) {
+                    current.busy = false;
+                    current.problem = Some(problem);
+                    self.matches = None;
+                }
+            }
+            Reply::ItemHits {
+                seq,
+                item,
+                hits,
+                exact_overlap,
+                search_ms,
+            } => {
+                if seq == self.item_seq {
+                    self.item_answer = Some(ItemAnswer {
+                        item,
+                        hits: Rc::new(hits),
+                        exact_overlap,
+                        search_ms,
+                    })
+                }
+            }
+            Reply::Speed {
+                queries,
+                forest_qps,
+                exact_qps,
+            } => {
+                self.speed = Some(Speed {
+                    queries,
+                    forest_qps,
+                    exact_qps,
+                })
+            }
+        }
+    }
+
+    /// What the page posts to the page that embeds it after each search: the network and the
+    /// names and similarities of the top five shown, never the photo.
+    pub fn embed_message(&self) -> Option<serde_json::Value> {
+        let (matches, people) = (self.matches.as_ref()?, self.people.as_ref()?);
+        let shown = people.shown_hits(&matches.hits, self.distinct);
+        Some(serde_json::json!({
+            "type": "celebrityfaces:matches",
+            "network": matches.network,
+            "matches": shown.iter().take(5).map(|hit| serde_json::json!({
+                "name": people.name_of(hit.item).unwrap_or("?"),
+                "similarity": (f64::from(hit.similarity) * 1000.0).round() / 1000.0,
+            })).collect::<Vec<_>>(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests;
