@@ -82,7 +82,7 @@ try {
       const warm = [];
       for (let i = 0; i < RUNS + 2; i++) warm.push(await searchOnce(again));
       const w = warm.slice(2);
-      const stages = ["decode", "detect", "landmarks", "align", "embed", "search", "render", "total", "longest"];
+      const stages = ["decode", "detect", "landmarks", "align", "embed", "estimate", "search", "render", "total", "longest"];
       console.log(`warm, photo chosen to matches shown, medians of ${w.length} (ms):`);
       console.log("  " + stages.map((s) => `${s} ${median(w.map((r) => r[s])).toFixed(1)}`).join(", "));
       console.log(`  longest main-thread task during a search: ${Math.max(...w.map((r) => r.longest)).toFixed(0)} ms (0 = none over 50 ms)`);

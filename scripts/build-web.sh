@@ -19,7 +19,7 @@ rm -rf build/models
 mkdir -p build/models
 node -e '
   const m = JSON.parse(require("fs").readFileSync("index-shards/manifest.json", "utf8"));
-  const files = new Set([...m.pipeline_models, ...m.networks.flatMap((n) => n.models)].map((f) => f.file));
+  const files = new Set([...m.pipeline_models, ...(m.gender_models ?? []), ...m.networks.flatMap((n) => n.models)].map((f) => f.file));
   console.log([...files].join("\n"));
 ' | while read -r file; do
   ln -f "$models/$file" "build/models/$file" 2>/dev/null || cp "$models/$file" "build/models/$file"

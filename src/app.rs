@@ -7,10 +7,9 @@ use std::rc::Rc;
 
 use celebrityfaces::fetch::{BrowserStore, now_ms};
 use celebrityfaces::i18n::Lang;
-use celebrityfaces::people::People;
 use celebrityfaces::state::{Action, Effect, Notice, State};
 use cf_protocol::{FaceRect, INDEX_BASE, LoadProblem};
-use cf_shards::{Catalog, DownloadError, FileStore, Manifest, fetch_verified, parse_manifest};
+use cf_shards::{DownloadError, FileStore, Manifest, parse_manifest};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
@@ -123,17 +122,6 @@ async fn load_manifest() -> Result<(Manifest, String), LoadProblem> {
     Ok((manifest, json))
 }
 
-async fn load_people(manifest: &Manifest) -> Result<Option<People>, LoadProblem> {
-    let Some(info) = &manifest.catalog else {
-        return Ok(None);
-    };
-    let bytes = fetch_verified(&BrowserStore, INDEX_BASE, &info.file, &mut |_| {}).await?;
-    let catalog = Catalog::decode(info, &bytes).map_err(|e| LoadProblem::Index {
-        detail: e.to_string(),
-    })?;
-    Ok(Some(People::new(catalog, &info.thumbnails.base_url)))
-}
-
 /// The service worker that keeps the page usable offline; the page works without one.
 fn register_service_worker() {
     let Some(window) = web_sys::window() else {
@@ -205,16 +193,10 @@ pub fn app(props: &AppProps) -> Html {
                     Ok(loaded) => loaded,
                     Err(problem) => return store.dispatch(Action::IndexFailed(problem)),
                 };
-                let manifest = Rc::new(manifest);
                 store.dispatch(Action::IndexFound {
-                    manifest: manifest.clone(),
+                    manifest: Rc::new(manifest),
                     json: Rc::new(json),
                 });
-                match load_people(&manifest).await {
-                    Ok(Some(people)) => store.dispatch(Action::People(people)),
-                    Ok(None) => {}
-                    Err(problem) => store.dispatch(Action::IndexFailed(problem)),
-                }
             });
         });
     }
@@ -322,6 +304,9 @@ pub fn app(props: &AppProps) -> Html {
                             crop={matches.crop.clone()} crop_side={matches.crop_side}
                             hits={matches.hits.clone()} distinct={state.distinct}
                             threshold={state.same_person} on_distinct={store.callback(Action::Distinct)}
+                            filter={matches.filter} asked={state.filter}
+                            on_gender={store.callback(Action::ChooseGender)}
+                            on_well_known={store.callback(Action::WellKnownOnly)}
                             timing={timing(matches, *shown, state.lang)} />
                     }
                 </section>

@@ -3,9 +3,9 @@
 
 use std::rc::Rc;
 
-use celebrityfaces::i18n::{Lang, fill};
+use celebrityfaces::i18n::{Lang, Text, fill};
 use celebrityfaces::people::{People, initials};
-use cf_protocol::Hit;
+use cf_protocol::{Filter, GenderChoice, Hit};
 use wasm_bindgen::Clamped;
 use yew::prelude::*;
 
@@ -41,7 +41,71 @@ pub struct MatchesProps {
     /// The network's same-person similarity, for the explanation.
     pub threshold: f32,
     pub on_distinct: Callback<bool>,
+    /// The filter the hits passed, and the one the visitor asked for (its gender `None` while
+    /// the preset stands): the controls show what was asked at once, the hits follow.
+    pub filter: Filter,
+    pub asked: Filter,
+    pub on_gender: Callback<GenderChoice>,
+    pub on_well_known: Callback<bool>,
     pub timing: Html,
+}
+
+/// "Show: women / men / everyone" and "well-known people only": radio buttons and a checkbox,
+/// so the keyboard and screen readers know them.
+fn filters(props: &MatchesProps, text: &Text) -> Html {
+    let applied = props.filter.gender.unwrap_or(GenderChoice::Everyone);
+    let shown = props.asked.gender.unwrap_or(applied);
+    let chip = |choice: GenderChoice, label: &'static str| {
+        let on_gender = props.on_gender.clone();
+        html! {
+            <label class={classes!("chip", (choice == shown).then_some("on"))}>
+                <input type="radio" name="gender" value={choice.code()} checked={choice == shown}
+                    onchange={Callback::from(move |_: Event| on_gender.emit(choice))} />
+                { label }
+            </label>
+        }
+    };
+    let on_well_known = {
+        let on_well_known = props.on_well_known.clone();
+        Callback::from(move |event: Event| {
+            if let Some(input) = event.target_dyn_into::<web_sys::HtmlInputElement>() {
+                on_well_known.emit(input.checked());
+            }
+        })
+    };
+    html! {
+        <div id="filters" class="filters" data-gender={applied.code()}
+            data-well-known={props.filter.well_known_only.to_string()}>
+            <fieldset id="gender-filter" class="chips" data-gender={applied.code()}>
+                <legend>{ text.show }</legend>
+                { chip(GenderChoice::Women, text.show_women) }
+                { chip(GenderChoice::Men, text.show_men) }
+                { chip(GenderChoice::Everyone, text.show_everyone) }
+            </fieldset>
+            <label class="toggle">
+                <input type="checkbox" id="well-known" checked={props.asked.well_known_only}
+                    onchange={on_well_known} />
+                { text.well_known_only }
+            </label>
+            if props.asked.gender.is_none() {
+                <p class="hint preset">{ text.show_preset }</p>
+            }
+        </div>
+    }
+}
+
+/// The person's Wikipedia search, in the page's language: a link, so nothing is fetched until
+/// the visitor follows it.
+pub fn wikipedia_link(people: &People, item: u32, lang: Lang) -> Html {
+    let text = lang.text();
+    let Some(url) = people.wikipedia_url(item, lang.code()) else {
+        return Html::default();
+    };
+    let name = people.name_of(item).unwrap_or("?");
+    html! {
+        <a class="wikipedia" href={url} target="_blank" rel="noopener noreferrer"
+            aria-label={fill(text.wikipedia_name, &[("name", name)])}>{ text.wikipedia }</a>
+    }
 }
 
 /// Draws RGB pixels on a canvas.
@@ -135,6 +199,7 @@ pub fn matches_view(props: &MatchesProps) -> Html {
                     </span>
                     <span class="count">{ photos }</span>
                 </button>
+                { wikipedia_link(people, hit.item, props.lang) }
             </li>
         }
     });
@@ -157,6 +222,7 @@ pub fn matches_view(props: &MatchesProps) -> Html {
                         </label>
                         <button type="button" id="download-card" onclick={on_download}>{ text.download_card }</button>
                     </div>
+                    { filters(props, text) }
                     { props.timing.clone() }
                 </div>
             </div>
@@ -213,11 +279,35 @@ fn gallery(props: &GalleryProps) -> Html {
         let (on_close, close_button) = (props.on_close.clone(), close_button.clone());
         Callback::from(move |event: KeyboardEvent| match event.key().as_str() {
             "Escape" => on_close.emit(()),
-            // Close is the dialog's only control: Tab stays on it rather than leave the dialog.
+            // Tab goes round the dialog's controls (the Wikipedia link, Close) and never leaves it.
             "Tab" => {
                 event.prevent_default();
-                if let Some(button) = close_button.cast::<web_sys::HtmlElement>() {
-                    let _ = button.focus();
+                let Some(dialog) = close_button
+                    .cast::<web_sys::Element>()
+                    .and_then(|b| b.closest("#gallery").ok().flatten())
+                else {
+                    return;
+                };
+                let Ok(controls) = dialog.query_selector_all("a[href], button") else {
+                    return;
+                };
+                let count = controls.length();
+                let active = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.active_element());
+                let current = (0..count).find(|&i| {
+                    controls
+                        .get(i)
+                        .zip(active.as_ref())
+                        .is_some_and(|(c, a)| c.is_same_node(Some(a)))
+                });
+                let step = if event.shift_key() { count - 1 } else { 1 };
+                let next = current.map_or(0, |i| (i + step) % count.max(1));
+                if let Some(control) = controls
+                    .get(next)
+                    .and_then(|c| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(c).ok())
+                {
+                    let _ = control.focus();
                 }
             }
             _ => {}
@@ -232,6 +322,9 @@ fn gallery(props: &GalleryProps) -> Html {
             <div id="gallery" role="dialog" aria-modal="true" aria-labelledby="gallery-title">
                 <header>
                     <h3 id="gallery-title">{ title }</h3>
+                    if let Some(&first) = items.first() {
+                        { wikipedia_link(people, first, props.lang) }
+                    }
                     <button type="button" id="gallery-close" ref={close_button} onclick={close}>{ text.close }</button>
                 </header>
                 <ul class="gallery-grid">

@@ -2,11 +2,8 @@
 
 use std::rc::Rc;
 
-use cf_protocol::{Hit, distinct_people};
+use cf_protocol::{CARDS, Hit, distinct_people};
 use cf_shards::Catalog;
-
-/// Cards shown.
-pub const CARDS: usize = 12;
 
 /// The catalog and where the thumbnails are.
 #[derive(Clone, Debug)]
@@ -58,6 +55,22 @@ impl People {
         self.photo_counts.get(person as usize).copied().unwrap_or(0)
     }
 
+    /// A search for the person of `item` in Wikipedia of language `lang` (`en`, `ru`): opened
+    /// only when the visitor clicks it, so nothing leaves the page before.
+    pub fn wikipedia_url(&self, item: u32, lang: &str) -> Option<String> {
+        let name = self.name_of(item)?;
+        let query = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+        Some(format!(
+            "https://{lang}.wikipedia.org/wiki/Special:Search?search={query}"
+        ))
+    }
+
+    /// Whether the person of `item` is in a public list of celebrities.
+    pub fn well_known(&self, item: u32) -> bool {
+        self.person_of(item)
+            .is_some_and(|person| self.catalog.is_well_known(person))
+    }
+
     /// The hits to show: the best photo of each person, or the nearest photos as they are.
     pub fn shown_hits(&self, hits: &[Hit], distinct: bool) -> Vec<Hit> {
         if distinct {
@@ -90,6 +103,8 @@ mod tests {
                     "1111111111111111".into(),
                     "2222222222222222".into(),
                 ],
+                genders: "Fm".into(),
+                well_known: vec![0],
             },
             "https://cdn.example/t/",
         )
@@ -106,6 +121,11 @@ mod tests {
         );
         assert_eq!((people.photo_count(0), people.photo_count(1)), (2, 1));
         assert_eq!(initials("Jean Claude Van Damme"), "JCV");
+        assert_eq!(
+            people.wikipedia_url(2, "ru").as_deref(),
+            Some("https://ru.wikipedia.org/wiki/Special:Search?search=Ann%20Lee")
+        );
+        assert!(people.well_known(0) && people.well_known(2) && !people.well_known(1));
     }
 
     #[test]

@@ -11,9 +11,10 @@
 use std::rc::Rc;
 
 use cf_protocol::{
-    FaceRect, Hit, LoadProblem, LoadStage, LoadTimes, PhotoProblem, Reply, Request, StageTimes,
+    FaceRect, Filter, GenderChoice, Hit, LoadProblem, LoadStage, LoadTimes, PhotoProblem, Reply,
+    Request, StageTimes,
 };
-use cf_shards::Manifest;
+use cf_shards::{Catalog, Manifest};
 
 use crate::i18n::Lang;
 use crate::people::People;
@@ -47,6 +48,15 @@ pub struct PhotoState {
     pub problem: Option<PhotoProblem>,
 }
 
+impl PhotoState {
+    /// A new request `seq` about this photo is on its way: only its answer will be taken.
+    fn asked_again(&mut self, seq: u32, now: f64) {
+        self.seq = seq;
+        self.asked = now;
+        self.busy = true;
+    }
+}
+
 /// The matches shown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MatchState {
@@ -56,6 +66,8 @@ pub struct MatchState {
     pub crop: Rc<Vec<u8>>,
     pub crop_side: u32,
     pub hits: Rc<Vec<Hit>>,
+    /// The filter the hits passed, its gender decided (preset or the visitor's).
+    pub filter: Filter,
     pub times: StageTimes,
     pub received: f64,
 }
@@ -108,6 +120,8 @@ pub struct State {
     pub matches: Option<MatchState>,
     pub notice: Option<Notice>,
     pub distinct: bool,
+    /// What the visitor asked to see; a gender of `None` is preset by the worker per face.
+    pub filter: Filter,
     pub item_answer: Option<ItemAnswer>,
     /// The `seq` of the latest item query.
     item_seq: u32,
@@ -125,7 +139,6 @@ pub enum Action {
         manifest: Rc<Manifest>,
         json: Rc<String>,
     },
-    People(People),
     IndexFailed(LoadProblem),
     Reply(Reply),
     Language(Lang),
@@ -141,6 +154,10 @@ pub enum Action {
     /// A box the visitor drew.
     Draw(FaceRect),
     ChooseNetwork(String),
+    /// The visitor chose which gender to see.
+    ChooseGender(GenderChoice),
+    /// The visitor chose to see only well-known people, or everyone.
+    WellKnownOnly(bool),
     QueryItem(u32),
     Bench,
     Notice(Option<Notice>),
@@ -173,6 +190,7 @@ impl State {
             matches: None,
             notice: None,
             distinct: true,
+            filter: Filter::default(),
             item_answer: None,
             item_seq: 0,
             speed: None,
@@ -212,7 +230,6 @@ impl State {
                 self.manifest = Some(manifest);
                 self.manifest_json = json;
             }
-            Action::People(people) => self.people = Some(people),
             Action::IndexFailed(problem) => self.index_problem = Some(problem),
             Action::Reply(reply) => self.reply(reply, now, &mut effects),
             Action::Language(lang) => self.lang = lang,
@@ -237,14 +254,19 @@ impl State {
                 });
                 self.matches = None;
                 self.notice = None;
+                // Each new photo's face gets its own preset.
+                self.filter.gender = None;
                 effects.push(Effect::Send(Request::Analyse {
                     seq,
                     photo: id,
                     bytes,
+                    filter: self.filter,
                 }));
             }
             Action::Choose(face) => {
                 if self.photo.as_ref().is_some_and(|p| face < p.faces.len()) {
+                    // Another face, another preset.
+                    self.filter.gender = None;
                     self.match_chosen(Some(face), None, now, &mut effects);
                 }
             }
@@ -260,6 +282,7 @@ impl State {
                     photo.faces.push(rect);
                     photo.drawn += 1;
                     let drawn = photo.faces.len() - 1;
+                    self.filter.gender = None;
                     self.match_chosen(Some(drawn), None, now, &mut effects);
                 }
             }
@@ -270,6 +293,19 @@ impl State {
                         network,
                     }));
                 }
+            }
+            Action::ChooseGender(gender) => {
+                self.filter.gender = Some(gender);
+                self.refilter(now, &mut effects);
+            }
+            Action::WellKnownOnly(on) => {
+                // The gender shown stays as it is, preset or chosen.
+                self.filter.gender = self
+                    .filter
+                    .gender
+                    .or(self.matches.as_ref().and_then(|m| m.filter.gender));
+                self.filter.well_known_only = on;
+                self.refilter(now, &mut effects);
             }
             Action::QueryItem(item) => self.query_item(item, &mut effects),
             Action::Bench => effects.push(Effect::Send(Request::Bench)),
@@ -300,13 +336,30 @@ impl State {
         if let Some(rect) = rect {
             *slot = rect;
         }
-        photo.seq = seq;
-        photo.asked = now;
-        photo.busy = true;
+        let face = *slot;
+        photo.asked_again(seq, now);
         effects.push(Effect::Send(Request::Match {
             seq,
             photo: photo.id,
-            face: *slot,
+            face,
+            filter: self.filter,
+        }));
+    }
+
+    /// Asks for the shown face's matches again under the current filter: a search only.
+    fn refilter(&mut self, now: f64, effects: &mut Vec<Effect>) {
+        if self.matches.is_none() {
+            return;
+        }
+        let seq = self.seq();
+        let Some(photo) = &mut self.photo else {
+            return;
+        };
+        photo.asked_again(seq, now);
+        effects.push(Effect::Send(Request::Refilter {
+            seq,
+            photo: photo.id,
+            filter: self.filter,
         }));
     }
 
@@ -392,6 +445,20 @@ impl State {
                     current.problem = None;
                 }
             }
+            Reply::Catalog { json } => {
+                let info = self.manifest.as_ref().and_then(|m| m.catalog.clone());
+                match info.map(|info| (Catalog::decode(&info, &json), info)) {
+                    Some((Ok(catalog), info)) => {
+                        self.people = Some(People::new(catalog, &info.thumbnails.base_url))
+                    }
+                    Some((Err(error), _)) => {
+                        self.index_problem = Some(LoadProblem::Index {
+                            detail: error.to_string(),
+                        })
+                    }
+                    None => {}
+                }
+            }
             Reply::Matches {
                 seq,
                 photo,
@@ -400,7 +467,9 @@ impl State {
                 crop,
                 crop_side,
                 hits,
+                filter,
                 times,
+                ..
             } => {
                 let Some(current) = self.answered(photo, seq) else {
                     return;
@@ -417,6 +486,7 @@ impl State {
                     crop: Rc::new(crop),
                     crop_side,
                     hits: Rc::new(hits),
+                    filter,
                     times,
                     received: now,
                 });
@@ -462,14 +532,18 @@ impl State {
         }
     }
 
-    /// What the page posts to the page that embeds it after each search: the network and the
-    /// names and similarities of the top five shown, never the photo.
+    /// What the page posts to the page that embeds it after each search: the network, the
+    /// filter in force, and the names and similarities of the top five shown, never the photo.
     pub fn embed_message(&self) -> Option<serde_json::Value> {
         let (matches, people) = (self.matches.as_ref()?, self.people.as_ref()?);
         let shown = people.shown_hits(&matches.hits, self.distinct);
         Some(serde_json::json!({
             "type": "celebrityfaces:matches",
             "network": matches.network,
+            "filter": {
+                "gender": matches.filter.gender.unwrap_or(GenderChoice::Everyone).code(),
+                "well_known_only": matches.filter.well_known_only,
+            },
             "matches": shown.iter().take(5).map(|hit| serde_json::json!({
                 "name": people.name_of(hit.item).unwrap_or("?"),
                 "similarity": (f64::from(hit.similarity) * 1000.0).round() / 1000.0,

@@ -9,7 +9,7 @@ use yew::prelude::*;
 pub fn network_label(text: &Text, name: &str, description: &str) -> String {
     match name {
         "mobilefacenet192" => text.network_identity.to_string(),
-        "look" => text.network_look.to_string(),
+        "faceplugin512" => text.network_second.to_string(),
         _ => description.to_string(),
     }
 }
@@ -178,7 +178,8 @@ pub fn timing(matches: &MatchState, shown: Option<(u32, f64, f64)>, lang: Lang) 
         <p id="timing" class="timing" data-seq={matches.shown.to_string()} data-total={format!("{total:.1}")} data-decode={format!("{:.2}", t.decode)}
             data-detect={format!("{:.2}", t.detect)} data-landmarks={format!("{:.2}", t.landmarks)}
             data-align={format!("{:.2}", t.align)} data-embed={format!("{:.2}", t.embed)}
-            data-search={format!("{:.2}", t.search)} data-render={format!("{render:.2}")}>
+            data-estimate={format!("{:.2}", t.estimate)} data-search={format!("{:.2}", t.search)}
+            data-render={format!("{render:.2}")}>
             { fill(lang.text().timing, &[("total", &format!("{total:.0}"))]) }
             { format!(" ({})", stage_times(lang, &t, render)) }
         </p>

@@ -2,13 +2,34 @@
 //! sends, including the races a fast visitor causes.
 
 use super::*;
-use cf_shards::Catalog;
+use cf_shards::{Catalog, CatalogInfo, ThumbnailInfo, file_entry};
+
+/// Items 0 (person A, a woman) and 1, 2 (person B, a well-known man).
+fn test_catalog() -> Catalog {
+    Catalog {
+        names: vec!["A".into(), "B".into()],
+        person_of_item: vec![0, 1, 1],
+        thumbs: vec!["0000000000000000".into(); 3],
+        genders: "FM".into(),
+        well_known: vec![1],
+    }
+}
 
 fn manifest() -> Rc<Manifest> {
     let json = r#"{"format":"celebrityfaces-index","format_version":2,"generator":"test",
         "pipeline_models":[],"networks":[]}"#;
     let mut manifest: Manifest = serde_json::from_str(json).unwrap();
-    for name in ["mobilefacenet192", "look"] {
+    manifest.catalog = Some(CatalogInfo {
+        dataset: "test".into(),
+        people: 2,
+        items: 3,
+        file: file_entry("catalog.json", &test_catalog().encode()),
+        thumbnails: ThumbnailInfo {
+            base_url: "thumbnails/".into(),
+            size: 112,
+        },
+    });
+    for name in ["mobilefacenet192", "faceplugin512"] {
         manifest.networks.push(
             serde_json::from_value(serde_json::json!({
                 "name": name, "description": name, "dimension": 4, "items": 3, "storage": "i8",
@@ -77,7 +98,11 @@ fn give_photo(state: &mut State, url: &str, now: f64) -> (u32, u32) {
         now,
     );
     match sent(&effects)[..] {
-        [Request::Analyse { seq, photo, bytes }] => {
+        [
+            Request::Analyse {
+                seq, photo, bytes, ..
+            },
+        ] => {
             assert_eq!(bytes, &vec![1, 2, 3]);
             (*photo, *seq)
         }
@@ -109,6 +134,11 @@ fn matches_reply(photo: u32, seq: u32, face: FaceRect, item: u32) -> Reply {
             item,
             similarity: 0.5,
         }],
+        filter: Filter {
+            gender: Some(GenderChoice::Men),
+            well_known_only: false,
+        },
+        woman: Some(0.1),
         times: StageTimes::default(),
     }
 }
@@ -235,16 +265,18 @@ fn choosing_drawing_and_a_network_switch_each_ask_for_a_match() {
     let shown = state.photo.as_ref().unwrap();
     assert_eq!((shown.drawn, shown.chosen), (1, Some(2)));
 
-    let effects = state.reduce(Action::ChooseNetwork("look".into()), 4.0);
-    assert!(matches!(sent(&effects)[..], [Request::Load { network, .. }] if network == "look"));
-    let effects = state.reduce(Action::Reply(ready("look")), 5.0);
+    let effects = state.reduce(Action::ChooseNetwork("faceplugin512".into()), 4.0);
+    assert!(
+        matches!(sent(&effects)[..], [Request::Load { network, .. }] if network == "faceplugin512")
+    );
+    let effects = state.reduce(Action::Reply(ready("faceplugin512")), 5.0);
     assert!(
         matches!(sent(&effects)[..], [Request::Match { face: f, .. }] if *f == face(200.0)),
         "the chosen face again, in the new network: {effects:?}"
     );
     assert!(
         state
-            .reduce(Action::ChooseNetwork("look".into()), 6.0)
+            .reduce(Action::ChooseNetwork("faceplugin512".into()), 6.0)
             .is_empty(),
         "already searched"
     );
@@ -276,7 +308,7 @@ fn a_failed_first_load_is_an_index_problem_and_a_failed_second_one_a_network_pro
     let mut state = ready_page();
     state.reduce(
         Action::Reply(Reply::Progress {
-            network: "look".into(),
+            network: "faceplugin512".into(),
             stage: LoadStage::Downloading,
             done: 5,
             total: 10,
@@ -286,7 +318,7 @@ fn a_failed_first_load_is_an_index_problem_and_a_failed_second_one_a_network_pro
     assert_eq!(state.loading.as_ref().map(|l| l.done), Some(5));
     state.reduce(
         Action::Reply(Reply::LoadFailed {
-            network: "look".into(),
+            network: "faceplugin512".into(),
             problem: problem.clone(),
         }),
         2.0,
@@ -295,7 +327,10 @@ fn a_failed_first_load_is_an_index_problem_and_a_failed_second_one_a_network_pro
         (state.loading.as_ref(), state.index_problem.as_ref()),
         (None, None)
     );
-    assert_eq!(state.network_problem, Some(("look".into(), problem)));
+    assert_eq!(
+        state.network_problem,
+        Some(("faceplugin512".into(), problem))
+    );
     assert_eq!(state.network.as_deref(), Some("mobilefacenet192"));
 }
 
@@ -322,14 +357,9 @@ fn a_photo_problem_is_kept_for_the_page_to_word() {
 fn the_embed_message_names_the_top_five_people_and_never_the_photo() {
     let mut state = ready_page();
     state.reduce(
-        Action::People(People::new(
-            Catalog {
-                names: vec!["A".into(), "B".into()],
-                person_of_item: vec![0, 1, 1],
-                thumbs: vec!["0000000000000000".into(); 3],
-            },
-            "thumbnails/",
-        )),
+        Action::Reply(Reply::Catalog {
+            json: test_catalog().encode(),
+        }),
         0.0,
     );
     let (photo, seq) = give_photo(&mut state, "blob:1", 0.0);
@@ -342,6 +372,8 @@ fn the_embed_message_names_the_top_five_people_and_never_the_photo() {
     assert_eq!(message["type"], "celebrityfaces:matches");
     assert_eq!(message["matches"][0]["name"], "B");
     assert_eq!(message["matches"][0]["similarity"], 0.5);
+    assert_eq!(message["filter"]["gender"], "men");
+    assert_eq!(message["filter"]["well_known_only"], false);
     let text = message.to_string();
     assert!(!text.contains("blob:") && !text.contains("crop"), "{text}");
 }
@@ -365,4 +397,86 @@ fn item_queries_take_only_the_latest_answer() {
         1.0,
     );
     assert_eq!(state.item_answer, None);
+}
+
+#[test]
+fn the_catalog_comes_from_the_worker_and_a_damaged_one_is_an_index_problem() {
+    let mut state = ready_page();
+    state.reduce(
+        Action::Reply(Reply::Catalog {
+            json: test_catalog().encode(),
+        }),
+        0.0,
+    );
+    let people = state.people.as_ref().expect("people known");
+    assert_eq!(people.name_of(2), Some("B"));
+    let mut damaged = test_catalog().encode();
+    damaged[3] ^= 1;
+    let mut state = ready_page();
+    state.reduce(Action::Reply(Reply::Catalog { json: damaged }), 0.0);
+    assert!(matches!(
+        state.index_problem,
+        Some(LoadProblem::Index { .. })
+    ));
+}
+
+#[test]
+fn the_gender_chips_search_again_without_the_networks_and_each_face_gets_its_preset() {
+    let (mut state, photo, seq) = page_with_two_faces();
+    let effects = state.reduce(Action::Reply(matches_reply(photo, seq, face(0.0), 1)), 2.0);
+    assert!(effects.is_empty());
+    assert_eq!(
+        state.matches.as_ref().unwrap().filter.gender,
+        Some(GenderChoice::Men),
+        "the worker's preset is what the chips show"
+    );
+    // One click: a search with the chosen gender, for the same photo, no box.
+    let effects = state.reduce(Action::ChooseGender(GenderChoice::Everyone), 3.0);
+    let refilter_seq = match sent(&effects)[..] {
+        [
+            Request::Refilter {
+                seq: refilter_seq,
+                photo: p,
+                filter,
+            },
+        ] => {
+            assert_eq!(*p, photo);
+            assert_eq!(filter.gender, Some(GenderChoice::Everyone));
+            *refilter_seq
+        }
+        ref other => panic!("{other:?}"),
+    };
+    assert!(refilter_seq > seq);
+    // The chosen gender stays while the box moves, and goes with another face.
+    let effects = state.reduce(Action::SetBox(face(3.0)), 4.0);
+    assert!(
+        matches!(sent(&effects)[..], [Request::Match { filter, .. }] if filter.gender == Some(GenderChoice::Everyone))
+    );
+    let effects = state.reduce(Action::Choose(1), 5.0);
+    assert!(
+        matches!(sent(&effects)[..], [Request::Match { filter, .. }] if filter.gender.is_none())
+    );
+    // Well known only keeps the gender shown (the preset, here) and asks again.
+    let latest = state.photo.as_ref().unwrap().seq;
+    state.reduce(
+        Action::Reply(matches_reply(photo, latest, face(100.0), 2)),
+        6.0,
+    );
+    let effects = state.reduce(Action::WellKnownOnly(true), 7.0);
+    assert!(matches!(
+        sent(&effects)[..],
+        [Request::Refilter { filter, .. }] if *filter == Filter { gender: Some(GenderChoice::Men), well_known_only: true }
+    ));
+    // A new photo: its own preset, the well-known choice kept.
+    let effects = state.reduce(
+        Action::NewPhoto {
+            url: "blob:2".into(),
+            bytes: vec![1],
+        },
+        8.0,
+    );
+    assert!(matches!(
+        sent(&effects)[..],
+        [Request::Analyse { filter, .. }] if *filter == Filter { gender: None, well_known_only: true }
+    ));
 }

@@ -42,20 +42,20 @@ test("the worker's search of an item equals native cfaces query, in both network
   assert.deepEqual(found.map((f) => f.item), native.map((n) => n.item), "wasm and native find the same items");
   native.forEach((n, i) => assert.ok(Math.abs(n.distance - found[i].distance) < 1e-4, `rank ${i + 1}`));
 
-  await page.selectOption("#network", "look");
-  await ready(page, "look");
+  await page.selectOption("#network", "faceplugin512");
+  await ready(page, "faceplugin512");
   await page.waitForFunction((previous) => {
     const rows = [...document.querySelectorAll("#results tbody tr")].map((tr) => tr.dataset.item).join();
     return rows !== previous;
   }, found.map((f) => f.item).join());
-  const look = await page.locator("#results tbody tr").evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.item)));
-  const nativeLook = nativeQuery(["--network", "look", "--item", String(query)]);
-  assert.deepEqual(look, nativeLook.map((n) => n.item), "look: wasm and native agree");
+  const second = await page.locator("#results tbody tr").evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.item)));
+  const nativeSecond = nativeQuery(["--network", "faceplugin512", "--item", String(query)]);
+  assert.deepEqual(second, nativeSecond.map((n) => n.item), "faceplugin512: wasm and native agree");
 
   await page.click("#bench");
   const speed = await page.locator("#speed").textContent({ timeout: 60_000 });
   assert.match(speed, /forest \d+ queries\/s/);
-  console.log(`browser (wasm worker) search speed, look index: ${speed}`);
+  console.log(`browser (wasm worker) search speed, faceplugin512 index: ${speed}`);
   await writeFile(join(ARTIFACTS, "wasm-speed.txt"), speed + "\n");
   await page.screenshot({ path: join(ARTIFACTS, "developer-tools.png"), fullPage: true });
   assert.deepEqual(errors, []);
@@ -107,7 +107,7 @@ test("start-up loads one network; a second visit downloads no model, shard or ca
   assert.ok(firstVisit.some((p) => p.endsWith("catalog.json")), `${firstVisit}`);
   assert.ok(firstVisit.some((p) => p.startsWith("/index-shards/mobilefacenet192-")), `${firstVisit}`);
   assert.ok(firstVisit.some((p) => p === "/models/mobilefacenet.nnef.tar"), `${firstVisit}`);
-  assert.ok(!firstVisit.some((p) => p.startsWith("/index-shards/look-") || p.includes("fr_age")), `the other network waits: ${firstVisit}`);
+  assert.ok(!firstVisit.some((p) => p.startsWith("/index-shards/faceplugin512-") || p.includes("fr_feature")), `the other network waits: ${firstVisit}`);
   await first.close();
 
   const mark = env.site.requests.length;

@@ -71,7 +71,11 @@ test("?embed=1 in an iframe: a compact page that posts its matches to the parent
       assert.equal(typeof m.name, "string");
       assert.ok(m.similarity > 0 && m.similarity <= 1);
     }
-    assert.deepEqual(Object.keys(received.data).sort(), ["matches", "network", "type"], "names and similarities only");
+    assert.deepEqual(Object.keys(received.data).sort(), ["filter", "matches", "network", "type"], "names and similarities only");
+    assert.deepEqual(received.data.filter, { gender: "men", well_known_only: false }, "the filter in force");
+    // Another filter is told to the parent too.
+    await frame.locator('#gender-filter input[value="everyone"]').check();
+    await page.waitForFunction(() => window.lastMatches?.data.filter.gender === "everyone", null, { timeout: 60_000 });
     await page.screenshot({ path: join(ARTIFACTS, "embedded.png"), fullPage: true });
     await context.close();
   } finally {

@@ -7,19 +7,23 @@
 //! rebuild with another thumbnail URL or forest recomputes no vector. Outputs are written beside
 //! their final place and swapped in at the end: a failed build leaves the old index whole.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use cf_face::{FacePipeline, LookNet, Network, NetworkSpec, Photo, nearest_centre};
+use cf_face::{
+    DlibAttribute, DlibAttributeNet, FacePipeline, GenderProbe, LookNet, Network, NetworkSpec,
+    Photo, nearest_centre,
+};
 use cf_forest::{ForestParams, I8Vectors, Index, SearchOptions, Searcher};
+use cf_metrics::lookalike::Gender;
 use cf_shards::{
-    AnyIndex, Catalog, CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, ItemSource, Manifest,
-    NetworkIndex, NetworkInfo, THUMB_NAME_LEN, ThumbnailInfo, encode_network, encode_sources,
-    file_entry,
+    AnyIndex, Catalog, CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, Gender as ShardGender,
+    GenderSource, ItemSource, Manifest, NetworkIndex, NetworkInfo, THUMB_NAME_LEN, ThumbnailInfo,
+    encode_network, encode_sources, file_entry,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,12 +33,14 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::{self, FaceRule, SourcePhoto};
 use crate::index_dir::{replace_dir, write_index};
+use crate::labels::{parse_celeba_genders, parse_name_list, parse_person_genders, read_lfw_labels};
 use crate::thumbnails::{self, THUMB_ENLARGE, THUMB_QUALITY, THUMB_SIZE, hex};
 
 /// Bumped whenever a cached result would no longer be what the code computes.
-const CACHE_VERSION: u32 = 2;
+const CACHE_VERSION: u32 = 3;
 const CATALOG_FILE: &str = "catalog.json";
 const PIPELINE_MODELS: [&str; 2] = [cf_face::detect::FILE, cf_face::landmarks::FILE];
+const GENDER_MODEL: &str = DlibAttribute::Gender.file();
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
@@ -57,8 +63,22 @@ pub struct BuildArgs {
     #[arg(long, default_value = "thumbnails/")]
     thumb_base_url: String,
     /// Networks to index, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = ["mobilefacenet192".to_string(), "look".to_string()])]
+    #[arg(long, value_delimiter = ',', default_values_t = ["mobilefacenet192".to_string(), "faceplugin512".to_string()])]
     networks: Vec<String>,
+    /// Human labels of the people (default: the dataset's `labels` folder, when there): an LFW
+    /// labels folder (male_names.txt and female_names.txt
+    /// give each person's gender by the majority of their photos; well-known.tsv, who the
+    /// public knows). A CelebA folder's own list_attr_celeba.txt gives its gender without this.
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// The operator's gender file, for any dataset: `Person_Name<TAB>female|male` a line, the
+    /// person named as their folder is. It overrides the other labels.
+    #[arg(long)]
+    genders: Option<PathBuf>,
+    /// The operator's list of people the public knows: one person (folder name) a line,
+    /// anything after a tab ignored. It replaces --labels' well-known.tsv.
+    #[arg(long)]
+    well_known: Option<PathBuf>,
     /// Which face of a photo with several is the person: LFW's default is `centre`, any other
     /// collection's `largest`.
     #[arg(long, value_enum)]
@@ -101,6 +121,9 @@ struct Analysis {
     square: Option<[u32; 3]>,
     /// The chosen face's vector per network, in the order of the build's networks, as f32 bits.
     vectors: Vec<Vec<u32>>,
+    /// The probability that the chosen face is a woman's by dlib's gender network, as f32
+    /// bits: with the gender probe, what a person without a label is estimated from.
+    dlib_woman: Option<u32>,
 }
 
 /// One photo after hashing.
@@ -135,7 +158,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let unique = hash_and_dedupe(&plan.data, &mut log);
     let outcomes = analyse_all(&unique, &cache, &models, plan.rule);
     let analysed_at = Instant::now();
-    let items = assemble(&args, &plan, &unique, outcomes, &mut log)?;
+    let mut items = assemble(&args, &plan, &unique, outcomes, &mut log)?;
+    let people = people_facts(&args, &plan, &mut items, &mut log)?;
     let networks = build_networks(&args, &plan.specs, &models, items.rows)?;
     let manifest = manifest(&args, &plan, &models, &items.catalog, networks.entries);
     write_outputs(
@@ -155,6 +179,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
     for line in &networks.reports {
         println!("{line}");
     }
+    println!("{people}");
     let counts = &items.counts;
     println!(
         "{}: {} photos listed, {} skipped while listing, {} unreadable or not images, {} duplicates, {} without a face, {} with several faces (the {} kept); {} items of {} people; {} from the cache",
@@ -240,6 +265,9 @@ impl Plan {
 struct Models {
     pipeline: FacePipeline,
     networks: Vec<Network>,
+    /// dlib's gender network: the page presets its filter with it, and the builder estimates
+    /// the people without a label with it.
+    gender: DlibAttributeNet,
     entries: HashMap<String, FileEntry>,
 }
 
@@ -258,6 +286,7 @@ impl Models {
             Ok(bytes)
         };
         let pipeline = FacePipeline::new(&read(PIPELINE_MODELS[0])?, &read(PIPELINE_MODELS[1])?)?;
+        let gender = DlibAttributeNet::new(DlibAttribute::Gender, &read(GENDER_MODEL)?)?;
         let mut networks = Vec::new();
         for spec in specs {
             let mut files = HashMap::new();
@@ -271,6 +300,7 @@ impl Models {
         Ok(Models {
             pipeline,
             networks,
+            gender,
             entries,
         })
     }
@@ -284,6 +314,7 @@ impl Models {
         ));
         for file in PIPELINE_MODELS
             .iter()
+            .chain([&GENDER_MODEL])
             .chain(plan.specs.iter().flat_map(|s| s.files))
         {
             salt.update(format!("{file} {}\n", self.entries[*file].sha256));
@@ -366,7 +397,7 @@ fn analyse_all(unique: &[Hashed], cache: &Path, models: &Models, rule: FaceRule)
     let outcomes = unique
         .par_iter()
         .map(|h| {
-            let outcome = analyse_cached(h, cache, &models.pipeline, &models.networks, rule);
+            let outcome = analyse_cached(h, cache, models, rule);
             progress.inc(1);
             outcome
         })
@@ -388,6 +419,10 @@ struct Counts {
 /// where they came from.
 struct Items {
     catalog: Catalog,
+    /// Each item's dlib gender reading (probability of a woman).
+    dlib_woman: Vec<Option<f32>>,
+    /// The dataset's person number of each catalog person.
+    dataset_person: Vec<usize>,
     rows: Vec<Vec<f32>>,
     thumbs: Vec<(String, Vec<u8>)>,
     sources: Vec<ItemSource>,
@@ -407,7 +442,11 @@ fn assemble(
             names: Vec::new(),
             person_of_item: Vec::new(),
             thumbs: Vec::new(),
+            genders: String::new(),
+            well_known: Vec::new(),
         },
+        dataset_person: Vec::new(),
+        dlib_woman: Vec::new(),
         rows: vec![Vec::new(); plan.specs.len()],
         thumbs: Vec::new(),
         sources: Vec::new(),
@@ -415,6 +454,7 @@ fn assemble(
     };
     let counts = &mut items.counts;
     let catalog = &mut items.catalog;
+    let dataset_person = &mut items.dataset_person;
     for (h, outcome) in unique.iter().zip(outcomes) {
         let path = &h.photo.path;
         let (analysis, thumb, cached) = match outcome {
@@ -444,9 +484,13 @@ fn assemble(
         let next = catalog.names.len() as u32;
         let person = *person_number.entry(h.photo.person).or_insert_with(|| {
             catalog.names.push(plan.data.people[h.photo.person].clone());
+            dataset_person.push(h.photo.person);
             next
         });
         catalog.person_of_item.push(person);
+        items
+            .dlib_woman
+            .push(analysis.dlib_woman.map(f32::from_bits));
         let name = hex(&h.sha256[..THUMB_NAME_LEN / 2]);
         catalog.thumbs.push(name.clone());
         items.sources.push(ItemSource {
@@ -464,6 +508,152 @@ fn assemble(
     }
     catalog.validate()?;
     Ok(items)
+}
+
+/// Each person's gender and whether the public knows them, into the catalog; returns a line
+/// that says where the genders came from.
+fn people_facts(args: &BuildArgs, plan: &Plan, items: &mut Items, log: &mut Log) -> Result<String> {
+    let data = &plan.data;
+    let keys: HashSet<&str> = data.keys.iter().map(String::as_str).collect();
+    let mut labelled: HashMap<String, Gender> = HashMap::new();
+    let mut well_known: HashSet<String> = HashSet::new();
+    let mut notes = Vec::new();
+    let labels_dir = args.labels.clone().or_else(|| {
+        let beside = args.dataset.join("labels");
+        beside.join("male_names.txt").is_file().then_some(beside)
+    });
+    if let Some(dir) = &labels_dir {
+        let labels = read_lfw_labels(dir)?;
+        let strangers = labels
+            .person_gender
+            .keys()
+            .filter(|k| !keys.contains(k.as_str()))
+            .count();
+        if strangers > 0 {
+            notes.push(format!(
+                "{strangers} people of {} are not in this dataset",
+                dir.display()
+            ));
+        }
+        labelled.extend(labels.person_gender);
+        well_known = labels.well_known;
+    }
+    let celeba_attributes = args.dataset.join("list_attr_celeba.txt");
+    if data.layout == dataset::Layout::CelebA && celeba_attributes.is_file() {
+        let read = |path: &Path| {
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        };
+        let genders = parse_celeba_genders(
+            &read(&celeba_attributes)?,
+            &read(&args.dataset.join("identity_CelebA.txt"))?,
+        )?;
+        labelled.extend(genders);
+    }
+    let operator_names = |path: &Path, names: &mut dyn Iterator<Item = &String>| -> Result<()> {
+        let unknown: Vec<&String> = names.filter(|n| !keys.contains(n.as_str())).collect();
+        if let Some(first) = unknown.first() {
+            bail!(
+                "{}: {} names are not people of {} (people are named by their folder), the first {first:?}",
+                path.display(),
+                unknown.len(),
+                args.dataset.display()
+            );
+        }
+        Ok(())
+    };
+    if let Some(path) = &args.genders {
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let genders = parse_person_genders(&text).with_context(|| path.display().to_string())?;
+        operator_names(path, &mut genders.keys())?;
+        labelled.extend(genders);
+    }
+    if let Some(path) = &args.well_known {
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        well_known = parse_name_list(&text)?;
+        operator_names(path, &mut well_known.iter())?;
+    }
+
+    // The people without a label: estimated from their photos as the page estimates a face,
+    // the mean of the probe's and dlib's readings, averaged over the photos.
+    let probe = plan
+        .specs
+        .iter()
+        .position(|s| GenderProbe::for_network(s.name).is_some())
+        .map(|n| {
+            (
+                n,
+                GenderProbe::for_network(plan.specs[n].name).expect("found above"),
+            )
+        });
+    let mut readings: Vec<(f32, usize)> = vec![(0.0, 0); items.catalog.names.len()];
+    if let Some((network, probe)) = &probe {
+        let dim = plan.specs[*network].dimension;
+        for (item, &person) in items.catalog.person_of_item.iter().enumerate() {
+            let vector = &items.rows[*network][item * dim..(item + 1) * dim];
+            let woman = match items.dlib_woman[item] {
+                Some(dlib) => (probe.woman(vector) + dlib) / 2.0,
+                None => probe.woman(vector),
+            };
+            let reading = &mut readings[person as usize];
+            reading.0 += woman;
+            reading.1 += 1;
+        }
+    }
+    let (mut from_labels, mut estimated, mut unknown) = (0, 0, 0);
+    let mut genders = String::with_capacity(items.catalog.names.len());
+    for (person, &dataset_person) in items.dataset_person.iter().enumerate() {
+        let key = &data.keys[dataset_person];
+        let gender = if let Some(&gender) = labelled.get(key) {
+            from_labels += 1;
+            Some((shard_gender(gender), GenderSource::Labelled))
+        } else if let (true, (sum, count)) = (probe.is_some(), readings[person])
+            && count > 0
+        {
+            estimated += 1;
+            let woman = sum / count as f32;
+            let gender = if woman >= 0.5 {
+                ShardGender::Female
+            } else {
+                ShardGender::Male
+            };
+            log.line(
+                "gender estimated",
+                &data.root.join(key),
+                &format!("no label; {count} photos read as a woman with probability {woman:.2}"),
+            );
+            Some((gender, GenderSource::Estimated))
+        } else {
+            unknown += 1;
+            None
+        };
+        genders.push(Catalog::gender_code(gender));
+    }
+    items.catalog.genders = genders;
+    items.catalog.well_known = items
+        .dataset_person
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| well_known.contains(&data.keys[**p]))
+        .map(|(person, _)| person as u32)
+        .collect();
+    items.catalog.validate()?;
+    let mut line = format!(
+        "people: gender from human labels for {from_labels}, estimated from their photos for {estimated} (listed in the log), unknown for {unknown}; {} well known",
+        items.catalog.well_known.len()
+    );
+    for note in notes {
+        line.push_str(&format!("; {note}"));
+    }
+    Ok(line)
+}
+
+fn shard_gender(gender: Gender) -> ShardGender {
+    match gender {
+        Gender::Female => ShardGender::Female,
+        Gender::Male => ShardGender::Male,
+    }
 }
 
 /// One forest per network, encoded into shards, with a line of figures each.
@@ -545,6 +735,7 @@ fn manifest(
             .iter()
             .map(|f| models.entries[*f].clone())
             .collect(),
+        gender_models: vec![models.entries[GENDER_MODEL].clone()],
         networks,
     }
 }
@@ -594,13 +785,7 @@ fn relative_path(dataset: &Path, path: &Path) -> String {
 }
 
 /// The cached outcome of a photo, or a fresh one (then cached).
-fn analyse_cached(
-    h: &Hashed,
-    cache: &Path,
-    pipeline: &FacePipeline,
-    networks: &[Network],
-    rule: FaceRule,
-) -> Outcome {
+fn analyse_cached(h: &Hashed, cache: &Path, models: &Models, rule: FaceRule) -> Outcome {
     let key = hex(&h.sha256);
     let dir = cache.join(&key[..2]);
     let (json_path, thumb_path) = (
@@ -621,7 +806,7 @@ fn analyse_cached(
             };
         }
     }
-    let fresh = match analyse(&h.photo.path, pipeline, networks, rule) {
+    let fresh = match analyse(&h.photo.path, models, rule) {
         Ok(fresh) => fresh,
         Err(e) => return Outcome::Failed(format!("{e:#}")),
     };
@@ -650,12 +835,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Detects, chooses a face by `rule`, embeds it with every network and cuts its thumbnail.
-fn analyse(
-    path: &Path,
-    pipeline: &FacePipeline,
-    networks: &[Network],
-    rule: FaceRule,
-) -> Result<(Analysis, Option<Vec<u8>>)> {
+fn analyse(path: &Path, models: &Models, rule: FaceRule) -> Result<(Analysis, Option<Vec<u8>>)> {
+    let (pipeline, networks) = (&models.pipeline, &models.networks);
     let bytes = fs::read(path).context("cannot read")?;
     let photo = Photo::decode(&bytes)?;
     let faces = pipeline.faces(&photo)?;
@@ -671,6 +852,7 @@ fn analyse(
             bbox: None,
             square: None,
             vectors: Vec::new(),
+            dlib_woman: None,
         };
         return Ok((none, None));
     };
@@ -699,6 +881,7 @@ fn analyse(
             .into_iter()
             .map(|v| v.into_iter().map(f32::to_bits).collect())
             .collect(),
+        dlib_woman: models.gender.estimate(&photo, face).ok().map(f32::to_bits),
     };
     Ok((analysis, Some(thumbnails::cut(&photo, square)?)))
 }

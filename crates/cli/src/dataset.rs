@@ -35,6 +35,19 @@ pub enum Layout {
     Folders,
 }
 
+impl Dataset {
+    /// A photo's path from the dataset's root, `/`-separated (`Aaron_Eckhart/Aaron_Eckhart_0001.jpg`
+    /// for LFW, as its pair files name images).
+    pub fn relative(&self, photo: &SourcePhoto) -> String {
+        let relative = photo.path.strip_prefix(&self.root).unwrap_or(&photo.path);
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
 impl Layout {
     /// The rule for choosing among several faces, unless the operator says otherwise.
     pub fn default_rule(self) -> FaceRule {
@@ -65,7 +78,13 @@ pub struct Skipped {
 pub struct Dataset {
     pub layout: Layout,
     pub description: String,
+    /// The folder the photos' paths start from: the person folders' parent, or CelebA's
+    /// image folder.
+    pub root: PathBuf,
     pub people: Vec<String>,
+    /// Each person's key, as labels files name them: the folder name (`Aaron_Eckhart`), or
+    /// CelebA's identity number.
+    pub keys: Vec<String>,
     /// Sorted by person, then file name: the item order of the index.
     pub photos: Vec<SourcePhoto>,
     pub skipped: Vec<Skipped>,
@@ -128,7 +147,9 @@ fn folders(root: &Path, layout: Layout, description: String) -> Result<Dataset> 
     let mut dataset = Dataset {
         layout,
         description,
+        root: root.to_path_buf(),
         people: Vec::new(),
+        keys: Vec::new(),
         photos: Vec::new(),
         skipped: Vec::new(),
     };
@@ -189,6 +210,7 @@ fn folders(root: &Path, layout: Layout, description: String) -> Result<Dataset> 
         files.sort();
         let person = dataset.people.len();
         dataset.people.push(display_name(&folder));
+        dataset.keys.push(folder);
         dataset
             .photos
             .extend(files.into_iter().map(|path| SourcePhoto { path, person }));
@@ -236,7 +258,9 @@ fn celeba(root: &Path, identities: &Path) -> Result<Dataset> {
     let mut dataset = Dataset {
         layout: Layout::CelebA,
         description: "CelebA (aligned)".into(),
+        root: images.clone(),
         people: Vec::new(),
+        keys: Vec::new(),
         photos: Vec::new(),
         skipped: Vec::new(),
     };
@@ -261,6 +285,7 @@ fn celeba(root: &Path, identities: &Path) -> Result<Dataset> {
         }
         let person = dataset.people.len();
         dataset.people.push(format!("CelebA #{number}"));
+        dataset.keys.push(number.to_string());
         dataset
             .photos
             .extend(present.into_iter().map(|path| SourcePhoto { path, person }));

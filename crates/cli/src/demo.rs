@@ -86,6 +86,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         generator: format!("cfaces {}", env!("CARGO_PKG_VERSION")),
         catalog: None,
         pipeline_models: Vec::new(),
+        gender_models: Vec::new(),
         networks: vec![entry],
     };
     write_index(&args.out, &manifest, &files)?;

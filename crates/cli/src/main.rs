@@ -4,9 +4,12 @@ mod bench;
 mod build_index;
 mod dataset;
 mod demo;
+mod eval;
 mod faces;
 mod index_dir;
+mod labels;
 mod pack_models;
+mod probe_training;
 mod query;
 mod thumbnails;
 mod vectors_io;
@@ -31,8 +34,9 @@ enum Command {
     Embed(faces::EmbedArgs),
     /// Cosine similarity of the largest faces of two photos.
     Compare(faces::CompareArgs),
-    /// LFW verification accuracy of an embedding network (10-fold protocol).
-    Eval(faces::EvalArgs),
+    /// How good an embedding network is: LFW verification, identity retrieval, and look-alikes
+    /// judged by human labels.
+    Eval(eval::EvalArgs),
     /// Build the index (manifest, shards, catalog) and thumbnails from a celebrity photo folder.
     BuildIndex(build_index::BuildArgs),
     /// Write a small index of synthetic vectors (for benchmarks and tests).
@@ -55,7 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Detect(args) => faces::detect(args),
         Command::Compare(args) => faces::compare(args),
         Command::Embed(args) => faces::embed(args),
-        Command::Eval(args) => faces::eval(args),
+        Command::Eval(args) => eval::eval(args),
         Command::PackModels(args) => pack_models::run(args),
         Command::Query(args) => query::run(args),
         Command::Thumbnails(args) => thumbnails::run(args),

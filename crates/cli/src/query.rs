@@ -1,13 +1,16 @@
-//! `cfaces query`: the nearest items to one item's vector, or to the largest face of a photo, as
-//! the page computes them; the browser tests compare the page's answer with this one to prove
-//! wasm and native agree, search alone and the whole photo-to-matches path.
+//! `cfaces query`: the nearest items to one item's vector, or the page's matches for a photo,
+//! computed natively by the page's own engine; the browser tests compare the page's answer with
+//! this one to prove wasm and native agree, search alone and the whole photo-to-matches path.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use cf_face::{FaceError, FacePipeline, Network, NetworkSpec, Photo};
+use cf_engine::{Clock, Command, Engine};
 use cf_forest::{SearchOptions, Searcher};
-use clap::Args;
+use cf_protocol::{Filter, GenderChoice, INDEX_BASE, MODELS_BASE, Reply, Request};
+use cf_shards::MemoryStore;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::index_dir::read_index;
@@ -23,9 +26,16 @@ pub struct QueryArgs {
     /// Item whose stored vector is the query.
     #[arg(long, required_unless_present = "photo", conflicts_with = "photo")]
     item: Option<u32>,
-    /// Photo whose largest face is the query (the face the page preselects).
+    /// Photo whose face the page preselects is the query, answered by the page's own engine
+    /// as the page answers it: the filter, the gender estimate and the matches, as JSON.
     #[arg(long)]
     photo: Option<PathBuf>,
+    /// With --photo: the gender filter (auto: preset as the page presets it).
+    #[arg(long, value_enum, default_value = "auto")]
+    gender: GenderArg,
+    /// With --photo: only people in a public list of celebrities.
+    #[arg(long)]
+    well_known_only: bool,
     /// Folder with the fetched models, for --photo.
     #[arg(long, default_value = "models")]
     models: PathBuf,
@@ -34,13 +44,48 @@ pub struct QueryArgs {
     k: usize,
 }
 
+/// The gender filter of `--gender`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GenderArg {
+    Auto,
+    Women,
+    Men,
+    Everyone,
+}
+
+impl GenderArg {
+    fn choice(self) -> Option<GenderChoice> {
+        match self {
+            GenderArg::Auto => None,
+            GenderArg::Women => Some(GenderChoice::Women),
+            GenderArg::Men => Some(GenderChoice::Men),
+            GenderArg::Everyone => Some(GenderChoice::Everyone),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Found {
     item: u32,
     distance: f32,
 }
 
+/// What `--photo` prints: the filter the matches passed, the gender estimate it was preset
+/// from, and the matches.
+#[derive(Serialize)]
+struct PhotoAnswer {
+    gender: &'static str,
+    well_known_only: bool,
+    woman: Option<f32>,
+    hits: Vec<Found>,
+}
+
 pub fn run(args: QueryArgs) -> Result<()> {
+    if let Some(photo) = &args.photo {
+        let answer = photo_matches(&args, photo)?;
+        println!("{}", serde_json::to_string(&answer)?);
+        return Ok(());
+    }
     let (manifest, indexes) = read_index(&args.dir)?;
     let position = match &args.network {
         None => 0,
@@ -53,21 +98,17 @@ pub fn run(args: QueryArgs) -> Result<()> {
     else {
         bail!("the index has no network");
     };
-    let query = match (args.item, &args.photo) {
-        (Some(item), _) => {
-            ensure!(
-                (item as usize) < index.len(),
-                "item {item} is out of range: the index holds {} items",
-                index.len()
-            );
-            index.vector(item)
-        }
-        (None, Some(photo)) => photo_vector(&manifest, &network.name, photo, &args.models)?,
-        (None, None) => bail!("give --item or --photo"),
+    let Some(item) = args.item else {
+        bail!("give --item or --photo");
     };
+    ensure!(
+        (item as usize) < index.len(),
+        "item {item} is out of range: the index holds {} items",
+        index.len()
+    );
     let found = index.search(
         &mut Searcher::new(),
-        &query,
+        &index.vector(item),
         &SearchOptions::nearest(args.k).candidates(network.search_k),
     )?;
     let rows: Vec<Found> = found
@@ -81,36 +122,108 @@ pub fn run(args: QueryArgs) -> Result<()> {
     Ok(())
 }
 
-/// The vector of the largest face of `photo` in network `name`, with the models the manifest
-/// names.
-fn photo_vector(
-    manifest: &cf_shards::Manifest,
-    name: &str,
-    photo: &std::path::Path,
-    models: &std::path::Path,
-) -> Result<Vec<f32>> {
-    let read = |file: &str| {
-        std::fs::read(models.join(file))
-            .with_context(|| format!("cannot read model {}", models.join(file).display()))
+/// The page's answer for `photo`, computed by the page's own engine (cf-engine) natively: the
+/// index and models read into memory and served to it as the site serves them to the worker.
+fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<PhotoAnswer> {
+    let store = MemoryStore::default();
+    let serve = |folder: &Path, base: &str| -> Result<()> {
+        for entry in std::fs::read_dir(folder)
+            .with_context(|| format!("cannot list {}", folder.display()))?
+        {
+            let path = entry?.path();
+            if path.is_file() {
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                store.serve(&format!("{base}/{name}"), std::fs::read(&path)?);
+            }
+        }
+        Ok(())
     };
-    let [detector, landmarks] = manifest.pipeline_models.as_slice() else {
-        bail!("the manifest must list the detector and landmark models");
+    serve(&args.dir, INDEX_BASE)?;
+    serve(&args.models, MODELS_BASE)?;
+    let manifest = std::fs::read_to_string(args.dir.join("manifest.json"))
+        .with_context(|| format!("cannot read {}", args.dir.join("manifest.json").display()))?;
+    let network = match &args.network {
+        Some(name) => name.clone(),
+        None => cf_shards::parse_manifest(manifest.as_bytes())?
+            .networks
+            .first()
+            .map(|n| n.name.clone())
+            .context("the index has no network")?,
     };
-    let pipeline = FacePipeline::new(&read(&detector.file)?, &read(&landmarks.file)?)?;
-    let spec = NetworkSpec::named(name).with_context(|| format!("unknown network {name:?}"))?;
-    let network = Network::load(spec, |file| {
-        read(file).map_err(|e| FaceError::Model {
-            model: file.into(),
-            reason: format!("{e:#}"),
-        })
-    })?;
     let bytes = std::fs::read(photo).with_context(|| format!("cannot read {}", photo.display()))?;
-    let decoded = Photo::decode(&bytes).with_context(|| format!("{}", photo.display()))?;
-    let largest = pipeline
-        .boxes(&decoded)?
-        .into_iter()
-        .max_by(|a, b| a.area().total_cmp(&b.area()))
-        .with_context(|| format!("no face in {}", photo.display()))?;
-    let face = pipeline.face_in_box(&decoded, largest)?;
-    Ok(network.embed(&decoded, &face)?)
+    let filter = Filter {
+        gender: args.gender.choice(),
+        well_known_only: args.well_known_only,
+    };
+    let mut engine: Engine<u32, WallClock> = Engine::new(WallClock(Instant::now()));
+    engine.received(0, Request::Load { manifest, network });
+    engine.received(
+        0,
+        Request::Analyse {
+            seq: 1,
+            photo: 1,
+            bytes,
+            filter,
+        },
+    );
+    let mut commands = Vec::new();
+    loop {
+        if commands.is_empty() {
+            if !engine.has_work() {
+                bail!("no face was found in {}", photo.display());
+            }
+            commands = engine.step();
+        }
+        for command in std::mem::take(&mut commands) {
+            match command {
+                Command::Load(order) => {
+                    let loaded = futures::executor::block_on(order.run(
+                        &store,
+                        &WallClock(Instant::now()),
+                        &|_, _, _| {},
+                    ));
+                    commands.extend(engine.loaded(loaded));
+                }
+                Command::Reply(_, Reply::LoadFailed { network, problem }) => {
+                    bail!("network {network} could not be loaded: {problem:?}")
+                }
+                Command::Reply(_, Reply::PhotoFailed { problem, .. }) => {
+                    bail!("{}: {problem:?}", photo.display())
+                }
+                Command::Reply(
+                    _,
+                    Reply::Matches {
+                        hits,
+                        filter,
+                        woman,
+                        ..
+                    },
+                ) => {
+                    return Ok(PhotoAnswer {
+                        gender: filter.gender.unwrap_or(GenderChoice::Everyone).code(),
+                        well_known_only: filter.well_known_only,
+                        woman,
+                        hits: hits
+                            .iter()
+                            .take(args.k)
+                            .map(|h| Found {
+                                item: h.item,
+                                distance: 1.0 - h.similarity,
+                            })
+                            .collect(),
+                    });
+                }
+                Command::Reply(..) => {}
+            }
+        }
+    }
+}
+
+/// Milliseconds since the query started.
+struct WallClock(Instant);
+
+impl Clock for WallClock {
+    fn now(&self) -> f64 {
+        self.0.elapsed().as_secs_f64() * 1e3
+    }
 }

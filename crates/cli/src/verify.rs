@@ -68,6 +68,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         let entries = manifest
             .pipeline_models
             .iter()
+            .chain(&manifest.gender_models)
             .chain(manifest.networks.iter().flat_map(|n| &n.models));
         let mut checked = 0;
         for entry in entries {

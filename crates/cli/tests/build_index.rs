@@ -121,15 +121,45 @@ fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-#[test]
-fn builds_verifies_resumes_and_is_deterministic() {
-    let Some((models, photos)) = fixture() else {
-        return;
-    };
+/// The small photo folder in a fresh temporary folder, with where its index and cache go.
+struct Stage {
+    models: PathBuf,
+    photos: PathBuf,
+    tmp: tempfile::TempDir,
+    dataset: PathBuf,
+    out: PathBuf,
+    cache: PathBuf,
+}
+
+fn stage() -> Option<Stage> {
+    let (models, photos) = fixture()?;
     let tmp = tempfile::tempdir().unwrap();
     let dataset = tmp.path().join("stars");
     make_dataset(&photos, &dataset);
     let (out, cache) = (tmp.path().join("index"), tmp.path().join("cache"));
+    Some(Stage {
+        models,
+        photos,
+        tmp,
+        dataset,
+        out,
+        cache,
+    })
+}
+
+#[test]
+fn builds_verifies_resumes_and_is_deterministic() {
+    let Some(Stage {
+        models,
+        photos,
+        tmp,
+        dataset,
+        out,
+        cache,
+    }) = stage()
+    else {
+        return;
+    };
 
     let summary = build(&models, &dataset, &out, &cache, &[]);
     assert!(summary.contains("2 skipped while listing"), "{summary}");
@@ -151,7 +181,7 @@ fn builds_verifies_resumes_and_is_deterministic() {
         .iter()
         .map(|n| n["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["mobilefacenet192", "look"]);
+    assert_eq!(names, ["mobilefacenet192", "faceplugin512"]);
     assert_eq!(manifest["catalog"]["thumbnails"]["base_url"], "thumbnails/");
     let catalog: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("catalog.json")).unwrap()).unwrap();
@@ -175,8 +205,8 @@ fn builds_verifies_resumes_and_is_deterministic() {
         "{verified}"
     );
     assert!(verified.contains("thumbnails: ok, all 4"), "{verified}");
-    // The look network names MobileFaceNet again: 2 + 1 + 3.
-    assert!(verified.contains("models: ok, 6 files"), "{verified}");
+    // Detector, landmarks and the gender network, then one model per network.
+    assert!(verified.contains("models: ok, 5 files"), "{verified}");
     let thumb = fs::read_dir(&thumbs)
         .unwrap()
         .next()
@@ -279,4 +309,99 @@ fn bad_arguments_and_empty_collections_fail_with_the_reason_and_write_nothing() 
     assert!(run(&empty, &["--thumb-base-url", "https://cdn"]).contains("must end with `/`"));
     assert!(!out.exists(), "nothing is written when the build fails");
     assert!(!out.with_extension("thumbs").exists());
+}
+
+#[test]
+fn genders_come_from_labels_or_are_estimated_and_bad_labels_files_are_named() {
+    let Some(Stage {
+        models,
+        tmp,
+        dataset,
+        out,
+        cache,
+        ..
+    }) = stage()
+    else {
+        return;
+    };
+    let write = |name: &str, text: &str| {
+        let path = tmp.path().join(name);
+        fs::write(&path, text).unwrap();
+        path
+    };
+    let catalog_of = |out: &Path| -> serde_json::Value {
+        serde_json::from_slice(&fs::read(out.join("catalog.json")).unwrap()).unwrap()
+    };
+
+    // No labels at all: both men estimated from their photos.
+    let summary = build(&models, &dataset, &out, &cache, &[]);
+    assert!(
+        summary.contains("gender from human labels for 0, estimated from their photos for 2"),
+        "{summary}"
+    );
+    assert_eq!(catalog_of(&out)["genders"], "mm");
+
+    // An operator's file names one of the two: the other is estimated, and said so.
+    let genders = write("genders.tsv", "# checked by hand\nJoe_Biden\tmale\n");
+    let known = write("known.tsv", "Barack_Obama\tpresident\n");
+    let summary = build(
+        &models,
+        &dataset,
+        &out,
+        &cache,
+        &[
+            "--genders",
+            genders.to_str().unwrap(),
+            "--well-known",
+            known.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        summary.contains("human labels for 1, estimated from their photos for 1")
+            && summary.contains("1 well known"),
+        "{summary}"
+    );
+    let catalog = catalog_of(&out);
+    assert_eq!(catalog["genders"], "mM");
+    assert_eq!(catalog["well_known"], serde_json::json!([0]));
+    let log = fs::read_to_string(cache.join("build-index.log")).unwrap();
+    assert!(
+        log.contains("gender estimated\t") && log.contains("Barack_Obama"),
+        "{log}"
+    );
+
+    // Bad files: a name that is nobody in the dataset, a person given both genders, a word that
+    // is no gender. Each fails with the file's name and what is wrong.
+    let cases = [
+        ("Joe_Bidden\tmale\n", "1 names are not people of"),
+        (
+            "Joe_Biden\tmale\nJoe_Biden\tfemale\n",
+            "Joe_Biden is listed both as female and as male",
+        ),
+        ("Joe_Biden\tyes\n", "neither female nor male"),
+    ];
+    for (text, expected) in cases {
+        let file = write("bad.tsv", text);
+        let reason = failed(&build_index(
+            &models,
+            &dataset,
+            &tmp.path().join("never"),
+            &cache,
+            &["--genders", file.to_str().unwrap()],
+        ));
+        assert!(
+            reason.contains("bad.tsv") && reason.contains(expected),
+            "{text:?}: {reason}"
+        );
+    }
+    let unknown = write("unknown.tsv", "Nobody_Here\n");
+    let reason = failed(&build_index(
+        &models,
+        &dataset,
+        &tmp.path().join("never"),
+        &cache,
+        &["--well-known", unknown.to_str().unwrap()],
+    ));
+    assert!(reason.contains("\"Nobody_Here\""), "{reason}");
+    assert!(!tmp.path().join("never").exists());
 }

@@ -4,14 +4,17 @@
 
 use std::collections::HashMap;
 
-use cf_face::{FaceBox, FacePipeline, Photo, preselect};
+use cf_face::{
+    DlibAttributeNet, FaceBox, FacePipeline, GenderProbe, NetworkSpec, Photo, preselect,
+};
 use cf_forest::{SearchOptions, Searcher};
 use cf_protocol::{
-    FaceRect, Hit, LoadProblem, LoadTimes, PhotoProblem, Reply, Request, StageTimes,
+    FaceRect, Filter, Hit, LoadProblem, LoadTimes, PhotoProblem, Reply, Request, StageTimes,
 };
 use cf_shards::parse_manifest;
 
 use crate::load::{Clock, LoadOrder, Loaded, Searchable};
+use crate::people::{People, search_filtered};
 use crate::queue::RequestQueue;
 
 /// Neighbours returned per face: enough for a dozen distinct people in the default view.
@@ -61,11 +64,28 @@ pub struct Engine<A, C> {
     clock: C,
     readiness: Readiness,
     pipeline: Option<FacePipeline>,
+    /// dlib's gender network; with the gender probe on the network's vector
+    /// ([`GenderProbe::reading`]) it makes the estimate the filter is preset from, their mean
+    /// (docs/MODELS.md).
+    gender: Option<DlibAttributeNet>,
+    people: Option<People>,
     networks: HashMap<String, Searchable>,
     queue: RequestQueue<A>,
     /// The photo the page shows now, decoded, by its id.
     photo: Option<(u32, Photo)>,
+    /// The last face matched, for another filter without the networks.
+    last: Option<LastMatch>,
     searcher: Searcher,
+}
+
+/// A matched face: what a new filter searches again.
+struct LastMatch {
+    photo: u32,
+    network: String,
+    face: FaceRect,
+    crop: Vec<u8>,
+    vector: Vec<f32>,
+    woman: Option<f32>,
 }
 
 impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
@@ -74,9 +94,12 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             clock,
             readiness: Readiness::Waiting,
             pipeline: None,
+            gender: None,
+            people: None,
             networks: HashMap::new(),
             queue: RequestQueue::default(),
             photo: None,
+            last: None,
             searcher: Searcher::new(),
         }
     }
@@ -111,7 +134,9 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             && !matches!(request, Request::Load { .. })
         {
             // Nothing is loaded: say so rather than leave the page waiting.
-            if let Request::Analyse { seq, photo, .. } | Request::Match { seq, photo, .. } = request
+            if let Request::Analyse { seq, photo, .. }
+            | Request::Match { seq, photo, .. }
+            | Request::Refilter { seq, photo, .. } = request
             {
                 out.push(photo_failed(from, seq, photo, PhotoProblem::NotReady));
             }
@@ -119,11 +144,27 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         }
         match request {
             Request::Load { manifest, network } => self.load(from, &manifest, network, &mut out),
-            Request::Analyse { seq, photo, bytes } => {
-                self.analyse(from, seq, photo, &bytes, &mut out)
-            }
-            Request::Match { seq, photo, face } => {
-                self.match_face(from, seq, photo, face, StageTimes::default(), &mut out)
+            Request::Analyse {
+                seq,
+                photo,
+                bytes,
+                filter,
+            } => self.analyse(from, (seq, photo), &bytes, filter, &mut out),
+            Request::Match {
+                seq,
+                photo,
+                face,
+                filter,
+            } => self.match_face(
+                from,
+                (seq, photo),
+                face,
+                filter,
+                StageTimes::default(),
+                &mut out,
+            ),
+            Request::Refilter { seq, photo, filter } => {
+                self.refilter(from, (seq, photo), filter, &mut out)
             }
             Request::QueryItem { seq, item } => self.query_item(from, seq, item, &mut out),
             Request::Bench => self.bench(from, &mut out),
@@ -138,15 +179,21 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             Readiness::Ready { network } => Some(network),
             Readiness::Waiting | Readiness::Failed { .. } => None,
         };
+        let mut out = Vec::new();
         let reply = match loaded.outcome {
             Ok(prepared) => {
-                if let Some(pipeline) = prepared.pipeline {
-                    self.pipeline = Some(pipeline);
+                if let Some(shared) = prepared.shared {
+                    self.pipeline = Some(shared.pipeline);
+                    self.gender = shared.gender;
+                    if let Some((json, catalog)) = shared.catalog {
+                        self.people = Some(People::new(&catalog));
+                        out.push(Command::Reply(loaded.asker, Reply::Catalog { json }));
+                    }
                 }
                 let ready = Reply::Ready {
                     network: loaded.network.clone(),
                     items: prepared.searchable.index.len(),
-                    same_person: prepared.searchable.same_person,
+                    same_person: prepared.searchable.spec.same_person_similarity,
                     times: prepared.times,
                 };
                 self.networks
@@ -169,7 +216,8 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
                 }
             }
         };
-        vec![Command::Reply(loaded.asker, reply)]
+        out.push(Command::Reply(loaded.asker, reply));
+        out
     }
 
     /// The network searched now.
@@ -187,7 +235,7 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
                 Reply::Ready {
                     network: network.clone(),
                     items: searchable.index.len(),
-                    same_person: searchable.same_person,
+                    same_person: searchable.spec.same_person_similarity,
                     times: LoadTimes::default(),
                 },
             ));
@@ -225,9 +273,9 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
     fn analyse(
         &mut self,
         from: A,
-        seq: u32,
-        photo_id: u32,
+        (seq, photo_id): (u32, u32),
         bytes: &[u8],
+        filter: Filter,
         out: &mut Vec<Command<A>>,
     ) {
         let Some(pipeline) = &self.pipeline else {
@@ -262,17 +310,18 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             },
         ));
         self.photo = Some((photo_id, photo));
+        self.last = None;
         if let Some(chosen) = chosen {
-            self.match_face(from, seq, photo_id, faces[chosen], times, out);
+            self.match_face(from, (seq, photo_id), faces[chosen], filter, times, out);
         }
     }
 
     fn match_face(
         &mut self,
         from: A,
-        seq: u32,
-        photo_id: u32,
+        (seq, photo_id): (u32, u32),
         face: FaceRect,
+        filter: Filter,
         mut times: StageTimes,
         out: &mut Vec<Command<A>>,
     ) {
@@ -302,38 +351,118 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             times.landmarks = lap.next(&self.clock);
             let crop = searchable.network.aligned_crop(photo, &found)?;
             times.align = lap.next(&self.clock);
-            let vector = searchable.network.embed_aligned(photo, &found, &crop)?;
+            let (vector, identity) = searchable
+                .network
+                .embed_aligned_with_identity(photo, &found, &crop)?;
             times.embed = lap.next(&self.clock);
-            Ok::<_, cf_face::FaceError>((crop, vector))
+            // A network without a probe of its own is read through MobileFaceNet's vector,
+            // which is loaded: it is the default network.
+            let identity = match (identity, self.networks.get(NetworkSpec::IDENTITY.name)) {
+                (Some(identity), _) => Some(identity),
+                (None, Some(mobilefacenet)) if GenderProbe::for_network(network).is_none() => {
+                    let crop = mobilefacenet.network.aligned_crop(photo, &found)?;
+                    Some(mobilefacenet.network.embed_aligned(photo, &found, &crop)?)
+                }
+                (None, _) => None,
+            };
+            let readings = [
+                GenderProbe::reading(network, &vector, identity.as_deref()),
+                self.gender
+                    .as_ref()
+                    .and_then(|g| g.estimate(photo, &found).ok()),
+            ];
+            let known: Vec<f32> = readings.into_iter().flatten().collect();
+            let woman = (!known.is_empty()).then(|| known.iter().sum::<f32>() / known.len() as f32);
+            times.estimate = lap.next(&self.clock);
+            Ok::<_, cf_face::FaceError>((crop, vector, woman))
         })();
-        let (crop, vector) = match outcome {
+        let (crop, vector, woman) = match outcome {
             Ok(done) => done,
             Err(error) => return out.push(failed(error.into())),
         };
-        let options = SearchOptions::nearest(HITS).candidates(searchable.search_k);
-        let hits = match searchable
-            .index
-            .search(&mut self.searcher, &vector, &options)
+        self.last = Some(LastMatch {
+            photo: photo_id,
+            network: network.clone(),
+            face,
+            crop,
+            vector,
+            woman,
+        });
+        self.answer_last(from, seq, filter, times, out);
+    }
+
+    /// The last matched face searched again with `filter`.
+    fn refilter(
+        &mut self,
+        from: A,
+        (seq, photo_id): (u32, u32),
+        filter: Filter,
+        out: &mut Vec<Command<A>>,
+    ) {
+        let current = self.current().map(|(name, _)| name.to_string());
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|last| last.photo == photo_id && Some(&last.network) == current.as_ref())
         {
-            Ok(hits) => hits,
+            self.answer_last(from, seq, filter, StageTimes::default(), out);
+        }
+    }
+
+    /// Searches the last matched face with `filter` and replies with its matches.
+    fn answer_last(
+        &mut self,
+        from: A,
+        seq: u32,
+        filter: Filter,
+        mut times: StageTimes,
+        out: &mut Vec<Command<A>>,
+    ) {
+        let (Some(last), Some(searchable)) = (
+            self.last.as_ref(),
+            searched(&self.readiness, &self.networks),
+        ) else {
+            return;
+        };
+        let started = self.clock.now();
+        let outcome = search_filtered(
+            &*searchable.index,
+            &mut self.searcher,
+            &last.vector,
+            HITS,
+            searchable.search_k,
+            self.people.as_ref(),
+            filter,
+            last.woman,
+            searchable.spec.preset_same_person,
+        );
+        let (hits, applied) = match outcome {
+            Ok(done) => done,
             Err(error) => {
-                return out.push(failed(PhotoProblem::Failed {
-                    detail: error.to_string(),
-                }));
+                return out.push(photo_failed(
+                    from,
+                    seq,
+                    last.photo,
+                    PhotoProblem::Failed {
+                        detail: error.to_string(),
+                    },
+                ));
             }
         };
-        times.search = lap.next(&self.clock);
-        let crop_side = ((crop.len() / 3) as f64).sqrt() as u32;
+        times.search = self.clock.now() - started;
+        let crop_side = ((last.crop.len() / 3) as f64).sqrt() as u32;
         out.push(Command::Reply(
             from,
             Reply::Matches {
                 seq,
-                photo: photo_id,
-                network: network.clone(),
-                face,
-                crop,
+                photo: last.photo,
+                network: last.network.clone(),
+                face: last.face,
+                crop: last.crop.clone(),
                 crop_side,
                 hits: hits.into_iter().map(Hit::from).collect(),
+                filter: applied,
+                woman: last.woman,
                 times,
             },
         ));

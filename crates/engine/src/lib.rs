@@ -12,9 +12,11 @@
 
 mod engine;
 mod load;
+mod people;
 mod queue;
 
 pub use cf_protocol::{INDEX_BASE, MODELS_BASE};
 pub use engine::{Command, Engine, HITS, Readiness};
-pub use load::{Clock, LoadOrder, Loaded, Prepared, Searchable};
+pub use load::{Clock, LoadOrder, Loaded, Prepared, Searchable, Shared};
+pub use people::{People, preset_gender, search_filtered};
 pub use queue::RequestQueue;

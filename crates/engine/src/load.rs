@@ -4,10 +4,10 @@
 
 use std::cell::{Cell, RefCell};
 
-use cf_face::{FacePipeline, Network, NetworkSpec};
+use cf_face::{DlibAttribute, DlibAttributeNet, FacePipeline, Network, NetworkSpec};
 use cf_protocol::{INDEX_BASE, LoadProblem, LoadStage, LoadTimes, MODELS_BASE};
 use cf_shards::{
-    AnyIndex, FetchError, FileEntry, FileStore, Manifest, decode_network, fetch_verified,
+    AnyIndex, Catalog, FetchError, FileEntry, FileStore, Manifest, decode_network, fetch_verified,
 };
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
@@ -20,15 +20,26 @@ pub trait Clock {
 /// A network ready to answer: its embedding models and its index.
 pub struct Searchable {
     pub network: Network,
-    pub same_person: f32,
+    pub spec: NetworkSpec,
     pub index: AnyIndex,
     pub search_k: usize,
 }
 
+/// What the first load prepares besides a network: everything a photo needs before any network
+/// looks at it.
+pub struct Shared {
+    /// The detector and landmark models.
+    pub pipeline: FacePipeline,
+    /// The gender estimator the filter is preset with, when the manifest names one.
+    pub gender: Option<DlibAttributeNet>,
+    /// The catalog, as its verified file and read, when the index has one.
+    pub catalog: Option<(Vec<u8>, Catalog)>,
+}
+
 /// What one load made ready.
 pub struct Prepared {
-    /// The detector and landmark models, when the load had to prepare them.
-    pub pipeline: Option<FacePipeline>,
+    /// The models and catalog every network shares, when the load had to prepare them.
+    pub shared: Option<Shared>,
     pub searchable: Searchable,
     pub times: LoadTimes,
 }
@@ -39,7 +50,7 @@ pub struct LoadOrder<A> {
     pub asker: A,
     pub manifest: Manifest,
     pub network: String,
-    /// Whether the detector and landmark models are still to be prepared.
+    /// Whether the models and catalog every network shares are still to be prepared.
     pub with_pipeline: bool,
 }
 
@@ -102,13 +113,22 @@ async fn load_network<S: FileStore, C: Clock>(
     let spec = NetworkSpec::named(name).ok_or_else(|| LoadProblem::UnsupportedNetwork {
         network: name.into(),
     })?;
-    let pipeline_files: &[FileEntry] = if with_pipeline {
-        &manifest.pipeline_models
+    let none: &[FileEntry] = &[];
+    let catalog_file = manifest.catalog.as_ref().map(|c| &c.file);
+    let (pipeline_files, gender_files, catalog_files) = if with_pipeline {
+        (
+            &manifest.pipeline_models[..],
+            &manifest.gender_models[..],
+            catalog_file.map(std::slice::from_ref).unwrap_or(none),
+        )
     } else {
-        &[]
+        (none, none, none)
     };
-    // In the order they are needed: detector and landmarks, the network's models, its shards.
+    // In the order they are needed: detector and landmarks, the gender estimator, the
+    // catalog, the network's models, its shards.
     let files: Vec<(&str, &FileEntry)> = (pipeline_files.iter().map(|m| (MODELS_BASE, m)))
+        .chain(gender_files.iter().map(|m| (MODELS_BASE, m)))
+        .chain(catalog_files.iter().map(|c| (INDEX_BASE, c)))
         .chain(entry.models.iter().map(|m| (MODELS_BASE, m)))
         .chain(entry.shards.iter().map(|s| (INDEX_BASE, s)))
         .collect();
@@ -161,6 +181,29 @@ async fn load_network<S: FileStore, C: Clock>(
             });
         }
     };
+    let gender_bytes = next_files(gender_files.len()).await?;
+    let gender = match (gender_files.first(), gender_bytes.first()) {
+        (Some(file), Some(bytes)) => Some(timed(clock, &mut times.pipeline, || {
+            DlibAttributeNet::new(DlibAttribute::Gender, bytes)
+                .map_err(|e| model_problem(e, &file.file))
+        })?),
+        _ => None,
+    };
+    let catalog_bytes = next_files(catalog_files.len()).await?;
+    let catalog = match (&manifest.catalog, catalog_bytes.into_iter().next()) {
+        (Some(info), Some(bytes)) => {
+            let catalog = Catalog::decode(info, &bytes).map_err(|e| LoadProblem::Index {
+                detail: e.to_string(),
+            })?;
+            Some((bytes, catalog))
+        }
+        _ => None,
+    };
+    let shared = pipeline.map(|pipeline| Shared {
+        pipeline,
+        gender,
+        catalog,
+    });
     let model_bytes = next_files(entry.models.len()).await?;
     let network = timed(clock, &mut times.network, || {
         let mut models: Vec<(&FileEntry, Vec<u8>)> = entry.models.iter().zip(model_bytes).collect();
@@ -186,9 +229,9 @@ async fn load_network<S: FileStore, C: Clock>(
     })?;
     times.download = clock.now() - started - times.pipeline - times.network - times.index;
     Ok(Prepared {
-        pipeline,
+        shared,
         searchable: Searchable {
-            same_person: spec.same_person_similarity,
+            spec,
             network,
             index,
             search_k: entry.search_k,

@@ -50,7 +50,7 @@ impl<A: PartialEq> RequestQueue<A> {
 
 #[cfg(test)]
 mod tests {
-    use cf_protocol::FaceRect;
+    use cf_protocol::{FaceRect, Filter};
 
     use super::*;
 
@@ -64,6 +64,7 @@ mod tests {
                 x2: 30.0 + seq as f32,
                 y2: 30.0,
             },
+            filter: Filter::default(),
         }
     }
 
@@ -93,6 +94,7 @@ mod tests {
                 seq: 2,
                 photo: 2,
                 bytes: vec![1],
+                filter: Filter::default(),
             },
         );
         let order: Vec<Request> =

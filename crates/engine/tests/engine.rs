@@ -7,8 +7,8 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use cf_engine::{Clock, Command, Engine, INDEX_BASE, MODELS_BASE, Readiness};
-use cf_forest::{SearchOptions, Searcher};
-use cf_protocol::{FaceRect, LoadProblem, PhotoProblem, Reply, Request};
+use cf_forest::Searcher;
+use cf_protocol::{FaceRect, Filter, GenderChoice, LoadProblem, PhotoProblem, Reply, Request};
 use cf_shards::{MemoryStore, parse_manifest};
 
 /// A clock that moves a millisecond each time it is read.
@@ -86,6 +86,7 @@ fn a_photo_given_before_the_load_waits_for_it_and_a_failed_load_answers_it() {
             seq: 1,
             photo: 1,
             bytes: vec![0xff, 0xd8],
+            filter: Filter::default(),
         },
     );
     assert!(!engine.has_work(), "nothing to analyse with yet");
@@ -187,14 +188,21 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
             seq: 1,
             photo: 1,
             bytes: bytes.clone(),
+            filter: Filter::default(),
         },
     );
     let replies = settle(&mut engine, &store, &clock);
     let [
+        Reply::Catalog { json },
         Reply::Ready { network, items, .. },
         Reply::Faces { faces, chosen, .. },
         Reply::Matches {
-            seq, hits, face, ..
+            seq,
+            hits,
+            face,
+            filter,
+            woman,
+            ..
         },
     ] = &replies[..]
     else {
@@ -207,11 +215,23 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
         );
     };
     assert_eq!((network.as_str(), *items), ("mobilefacenet192", 13233));
+    assert_eq!(
+        json,
+        &std::fs::read(root().join("index-shards/catalog.json")).unwrap(),
+        "the catalog goes to the page as it was verified"
+    );
+    // The estimate presets the filter, and says so.
+    assert!(
+        woman.is_some_and(|w| w < 0.2),
+        "obama.jpg read as a man: {woman:?}"
+    );
+    assert_eq!(filter.gender, Some(GenderChoice::Men));
     assert_eq!((faces.len(), *chosen, *seq), (1, Some(0), 1));
     assert_eq!(*face, faces[0]);
-    assert_eq!(hits.len(), cf_engine::HITS);
+    assert!(hits.len() >= cf_engine::HITS);
 
-    // The same vector searched directly in the decoded index gives the same hits.
+    // The same vector searched directly in the decoded index, with the same filter, gives the
+    // same hits.
     let manifest = parse_manifest(shipped_manifest().as_bytes()).unwrap();
     let network = &manifest.networks[0];
     let shards: Vec<Vec<u8>> = network
@@ -235,13 +255,24 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
     let photo = cf_face::Photo::decode(&bytes).unwrap();
     let found = pipeline.faces(&photo).unwrap();
     let vector = embedder.embed(&photo, &found[0]).unwrap();
-    let direct = index
-        .search(
-            &mut Searcher::new(),
-            &vector,
-            &SearchOptions::nearest(cf_engine::HITS).candidates(network.search_k),
-        )
-        .unwrap();
+    let catalog: cf_shards::Catalog =
+        serde_json::from_slice(&std::fs::read(root().join("index-shards/catalog.json")).unwrap())
+            .unwrap();
+    let people = cf_engine::People::new(&catalog);
+    let (direct, applied) = cf_engine::search_filtered(
+        &*index,
+        &mut Searcher::new(),
+        &vector,
+        cf_engine::HITS,
+        network.search_k,
+        Some(&people),
+        *filter,
+        *woman,
+        cf_face::NetworkSpec::IDENTITY.preset_same_person,
+    )
+    .unwrap();
+    assert_eq!(applied, *filter);
+    assert!(direct.iter().all(|n| people.passes(n.item, filter)));
     let direct: Vec<u32> = direct.iter().map(|n| n.item).collect();
     let answered: Vec<u32> = hits.iter().map(|h| h.item).collect();
     assert_eq!(answered, direct);
@@ -261,6 +292,7 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
                 seq,
                 photo: 1,
                 face: rect,
+                filter: Filter::default(),
             },
         );
     }
@@ -282,6 +314,7 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
                 x2: 20.0,
                 y2: 20.0,
             },
+            filter: Filter::default(),
         },
     );
     let replies = settle(&mut engine, &store, &clock);
@@ -303,6 +336,7 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
             seq: 8,
             photo: 0,
             face: faces[0],
+            filter: Filter::default(),
         },
     );
     engine.received(PAGE, Request::QueryItem { seq: 9, item: 5 });
@@ -321,6 +355,43 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
     };
     assert_eq!(hits[0].item, 5);
     assert!(*exact_overlap >= 9);
+
+    // Another filter for the same face: no network runs, only the search, and only women.
+    let women = Filter {
+        gender: Some(GenderChoice::Women),
+        well_known_only: false,
+    };
+    engine.received(
+        PAGE,
+        Request::Refilter {
+            seq: 10,
+            photo: 1,
+            filter: women,
+        },
+    );
+    let replies = settle(&mut engine, &store, &clock);
+    let [
+        Reply::Matches {
+            seq: 10,
+            hits,
+            filter,
+            times,
+            ..
+        },
+    ] = &replies[..]
+    else {
+        panic!("{replies:?}");
+    };
+    assert_eq!(*filter, women);
+    assert_eq!((times.embed, times.landmarks), (0.0, 0.0));
+    assert!(hits.iter().all(|h| people.passes(h.item, &women)));
+    let mut seen = std::collections::HashSet::new();
+    assert!(
+        hits.iter()
+            .filter(|h| seen.insert(people.person_of(h.item)))
+            .count()
+            >= cf_protocol::CARDS
+    );
 }
 
 #[test]

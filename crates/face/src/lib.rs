@@ -8,6 +8,7 @@
 
 mod attributes;
 pub mod detect;
+mod dlib_nets;
 mod embed;
 pub mod landmarks;
 mod look;
@@ -17,10 +18,12 @@ pub mod pack;
 mod packed;
 mod photo;
 mod pipeline;
+mod probe;
 pub mod quantize;
 
 pub use attributes::{Attribute, AttributeNet};
 pub use detect::{Detector, FaceBox};
+pub use dlib_nets::{DlibAttribute, DlibAttributeNet, face_chip};
 pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;
 pub use look::{LOOK_DIMENSION, LookNet, LookWeights, look_vector};
@@ -30,6 +33,7 @@ use packed::quantized_labels;
 use packed::{Preparation, load_packed};
 pub use photo::{MAX_SIDE, Photo};
 pub use pipeline::{Face, FacePipeline, nearest_centre, preselect};
+pub use probe::GenderProbe;
 
 /// What can go wrong between bytes and vectors. No face is not an error: it is an empty list.
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,11 @@ pub struct NetworkSpec {
     /// verification threshold, the mean over the folds (`cfaces eval` prints it). The page uses
     /// it to explain what a similarity means.
     pub same_person_similarity: f32,
+    /// Above this similarity the nearest photo is taken for the visitor's own, and its person's
+    /// catalog gender presets the filter instead of the estimate: people in the index then find
+    /// themselves (recall@1) while strangers keep the estimate. Tuned on the tuning half of LFW's
+    /// people with `cfaces eval --lookalike --retrieval` (docs/MODELS.md).
+    pub preset_same_person: f32,
 }
 
 impl NetworkSpec {
@@ -27,6 +32,7 @@ impl NetworkSpec {
         dimension: NetworkCard::MOBILEFACENET_192.dimension,
         files: &[NetworkCard::MOBILEFACENET_192.file],
         same_person_similarity: 0.378,
+        preset_same_person: 0.6,
     };
     /// faceplugin's 512-d identity network.
     pub const FACEPLUGIN: NetworkSpec = NetworkSpec {
@@ -35,6 +41,7 @@ impl NetworkSpec {
         dimension: NetworkCard::FACEPLUGIN_512.dimension,
         files: &[NetworkCard::FACEPLUGIN_512.file],
         same_person_similarity: 0.287,
+        preset_same_person: 0.5,
     };
     /// The overall-look blend of identity, gender and age.
     pub const LOOK: NetworkSpec = NetworkSpec {
@@ -47,6 +54,7 @@ impl NetworkSpec {
             crate::Attribute::Gender.file(),
         ],
         same_person_similarity: 0.610,
+        preset_same_person: 0.8,
     };
 
     /// Every network this build knows; the first is the default.
@@ -127,6 +135,29 @@ impl Network {
         match self {
             Network::Identity(e) => e.embed_crop(crop),
             Network::Look(look) => look.embed_aligned(photo, face, crop),
+        }
+    }
+
+    /// The unit vector of one face whose crop is `crop`, and MobileFaceNet's vector of it where
+    /// this network has MobileFaceNet inside (the identity network, and the look blend): what
+    /// the gender probe reads, computed once.
+    pub fn embed_aligned_with_identity(
+        &self,
+        photo: &Photo,
+        face: &Face,
+        crop: &[u8],
+    ) -> Result<(Vec<f32>, Option<Vec<f32>>), FaceError> {
+        match self {
+            Network::Identity(e) => {
+                let vector = e.embed_crop(crop)?;
+                let identity = (e.card().name == LookNet::IDENTITY.name).then(|| vector.clone());
+                Ok((vector, identity))
+            }
+            Network::Look(look) => {
+                let identity = look.identity().embed_crop(crop)?;
+                let vector = look.embed_with_identity(photo, face, &identity)?;
+                Ok((vector, Some(identity)))
+            }
         }
     }
 

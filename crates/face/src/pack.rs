@@ -37,48 +37,71 @@ pub struct ModelPacking {
     pub format: SourceFormat,
     pub packed: &'static str,
     pub input_shape: &'static [usize],
+    /// The file's `value_info` shapes are for another batch layout than the pipeline's: tract
+    /// reads the graph without them and infers every shape from the input instead.
+    pub ignore_value_info: bool,
 }
 
 /// Weights smaller than this stay float32: biases and tiny kernels, where int8 saves little.
 const QUANTIZE_FROM_ELEMENTS: usize = 256;
 
 /// Every model the pipeline knows, original and packed names.
-pub const MODEL_PACKINGS: [ModelPacking; 6] = [
+pub const MODEL_PACKINGS: [ModelPacking; 8] = [
     ModelPacking {
         source: "fr_detect.onnx",
         format: SourceFormat::Onnx,
         packed: crate::detect::FILE,
         input_shape: &crate::detect::INPUT_SHAPE,
+        ignore_value_info: false,
     },
     ModelPacking {
         source: "fr_landmark.onnx",
         format: SourceFormat::Onnx,
         packed: crate::landmarks::FILE,
         input_shape: &crate::landmarks::INPUT_SHAPE,
+        ignore_value_info: false,
     },
     ModelPacking {
         source: "fr_age.onnx",
         format: SourceFormat::Onnx,
         packed: crate::Attribute::Age.file(),
         input_shape: &crate::attributes::INPUT_SHAPE,
+        ignore_value_info: false,
     },
     ModelPacking {
         source: "fr_gender.onnx",
         format: SourceFormat::Onnx,
         packed: crate::Attribute::Gender.file(),
         input_shape: &crate::attributes::INPUT_SHAPE,
+        ignore_value_info: false,
     },
     ModelPacking {
         source: "fr_feature.onnx",
         format: SourceFormat::Onnx,
         packed: crate::NetworkCard::FACEPLUGIN_512.file,
         input_shape: &[1, 3, 112, 112],
+        ignore_value_info: false,
     },
     ModelPacking {
         source: "mobilefacenet.tflite",
         format: SourceFormat::Tflite,
         packed: crate::NetworkCard::MOBILEFACENET_192.file,
         input_shape: &[1, 112, 112, 3],
+        ignore_value_info: false,
+    },
+    ModelPacking {
+        source: "gender-v1.onnx",
+        format: SourceFormat::Onnx,
+        packed: crate::DlibAttribute::Gender.file(),
+        input_shape: &crate::DlibAttribute::Gender.input_shape(),
+        ignore_value_info: true,
+    },
+    ModelPacking {
+        source: "age-v1.onnx",
+        format: SourceFormat::Onnx,
+        packed: crate::DlibAttribute::Age.file(),
+        input_shape: &crate::DlibAttribute::Age.input_shape(),
+        ignore_value_info: true,
     },
 ];
 
@@ -112,6 +135,7 @@ fn import(packing: &ModelPacking, bytes: &[u8]) -> TractResult<TypedModel> {
     let fact = f32::fact(packing.input_shape);
     match packing.format {
         SourceFormat::Onnx => tract_onnx::onnx()
+            .with_ignore_value_info(packing.ignore_value_info)
             .model_for_read(&mut &bytes[..])?
             .with_input_fact(0, fact.into())?
             .into_typed()?

@@ -224,3 +224,52 @@ fn age_and_gender_estimates_are_plausible() {
         );
     }
 }
+
+/// The estimate the page presets its gender filter from (the mean of the gender probe's and
+/// dlib's readings) on photos that are not LFW's: every test photo is of a man, each of his
+/// face's readings agrees, and dlib's age network reads a grown man (Obama about 50, Biden about 70 in these photos).
+#[test]
+fn the_gender_estimate_reads_the_test_photos_men_as_men() {
+    use cf_face::{DlibAttribute, DlibAttributeNet, GenderProbe};
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    let gender = DlibAttributeNet::new(
+        DlibAttribute::Gender,
+        &fx.read(DlibAttribute::Gender.file()),
+    )
+    .unwrap();
+    let age =
+        DlibAttributeNet::new(DlibAttribute::Age, &fx.read(DlibAttribute::Age.file())).unwrap();
+    // Every network's faces are read through MobileFaceNet's vector (the only probe).
+    {
+        let spec = NetworkSpec::IDENTITY;
+        let network = Network::load(spec, |file| Ok(fx.read(file))).unwrap();
+        for name in [
+            "obama.jpg",
+            "obama2.jpg",
+            "obama3.jpg",
+            "biden.jpg",
+            "obama_partial_face.jpg",
+        ] {
+            let photo = fx.photo(name);
+            let faces = pipeline.faces(&photo).unwrap();
+            let face = faces
+                .iter()
+                .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+                .unwrap();
+            let crop = network.aligned_crop(&photo, face).unwrap();
+            let (vector, identity) = network
+                .embed_aligned_with_identity(&photo, face, &crop)
+                .unwrap();
+            let probe = GenderProbe::reading(spec.name, &vector, identity.as_deref()).unwrap();
+            let dlib = gender.estimate(&photo, face).unwrap();
+            assert!(
+                (probe + dlib) / 2.0 < 0.2,
+                "{} {name}: probe {probe}, dlib {dlib}",
+                spec.name
+            );
+            let years = age.estimate(&photo, face).unwrap();
+            assert!((35.0..80.0).contains(&years), "{name}: {years} years");
+        }
+    }
+}

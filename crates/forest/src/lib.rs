@@ -18,6 +18,7 @@
 mod builder;
 mod exact;
 mod forest;
+mod groups;
 pub mod kernels;
 mod options;
 mod search;
@@ -25,6 +26,7 @@ mod vectors;
 
 pub use exact::exact_search;
 pub use forest::{ChildRef, Forest, ForestParams, Split, leaf_number_bits, packed_words};
+pub use groups::until_groups;
 pub use options::{ItemFilter, SearchOptions};
 pub use search::{SearchStats, Searcher, WalkOrder};
 pub use vectors::{F32Vectors, I8Query, I8Vectors, VectorStore};

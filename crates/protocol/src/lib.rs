@@ -17,16 +17,47 @@ pub use problems::{LoadProblem, PhotoProblem};
 pub use rect::{FaceRect, MIN_FACE_SIDE};
 use serde::{Deserialize, Serialize};
 
+/// Cards the page shows: the search widens until it has this many different people.
+pub const CARDS: usize = 12;
+
 /// Where the index files live, relative to the site root.
 pub const INDEX_BASE: &str = "index-shards";
 /// Where the model files live, relative to the site root.
 pub const MODELS_BASE: &str = "models";
 
+/// Which people the matches show, by gender.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenderChoice {
+    Women,
+    Men,
+    Everyone,
+}
+
+impl GenderChoice {
+    /// The word of the embed message and the page's markup.
+    pub fn code(self) -> &'static str {
+        match self {
+            GenderChoice::Women => "women",
+            GenderChoice::Men => "men",
+            GenderChoice::Everyone => "everyone",
+        }
+    }
+}
+
+/// What the visitor asked to see. `gender: None` leaves it to the worker, which presets it
+/// from its estimate of the face; the visitor changes it in one click. It is a filter the
+/// visitor controls, never a statement about them.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Filter {
+    pub gender: Option<GenderChoice>,
+    pub well_known_only: bool,
+}
+
 /// A request from the page.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub enum Request {
-    /// Load the detector and landmark models, then the named network's models and index. The
-    /// page sends the manifest it fetched so that both sides read the same one.
+    /// Load the detector and landmark models and the catalog, then the named network's models
+    /// and index. The page sends the manifest it fetched so that both sides read the same one.
     Load {
         manifest: String,
         network: String,
@@ -37,6 +68,7 @@ pub enum Request {
         seq: u32,
         photo: u32,
         bytes: Vec<u8>,
+        filter: Filter,
     },
     /// Match the face in this box of the current photo (a face the visitor chose, moved,
     /// resized or drew).
@@ -44,6 +76,14 @@ pub enum Request {
         seq: u32,
         photo: u32,
         face: FaceRect,
+        filter: Filter,
+    },
+    /// Search the last matched face of the photo again with another filter, without running
+    /// any network.
+    Refilter {
+        seq: u32,
+        photo: u32,
+        filter: Filter,
     },
     /// Developer tools: the nearest neighbours of an item's own vector, and search speed.
     QueryItem {
@@ -61,8 +101,11 @@ impl Request {
         use Request::*;
         matches!(
             (self, older),
-            (Analyse { .. }, Analyse { .. } | Match { .. })
-                | (Match { .. }, Match { .. })
+            (
+                Analyse { .. },
+                Analyse { .. } | Match { .. } | Refilter { .. }
+            ) | (Match { .. }, Match { .. } | Refilter { .. })
+                | (Refilter { .. }, Refilter { .. })
                 | (Load { .. }, Load { .. })
                 | (QueryItem { .. }, QueryItem { .. })
                 | (Bench, Bench)
@@ -86,6 +129,8 @@ pub struct StageTimes {
     pub landmarks: f64,
     pub align: f64,
     pub embed: f64,
+    /// The gender estimate the filter is preset from.
+    pub estimate: f64,
     pub search: f64,
 }
 
@@ -137,6 +182,9 @@ pub enum Reply {
         network: String,
         problem: LoadProblem,
     },
+    /// The catalog (`catalog.json` as the manifest lists it, verified): who the items are. The
+    /// worker loads it with the first network and hands it on, so it is downloaded once.
+    Catalog { json: Vec<u8> },
     /// The faces of a photo, most confident first, and the one preselected for the visitor
     /// ([`cf_face`'s `preselect`]); the match of that one follows.
     Faces {
@@ -157,6 +205,11 @@ pub enum Reply {
         crop: Vec<u8>,
         crop_side: u32,
         hits: Vec<Hit>,
+        /// The filter the hits passed: the gender as preset or as asked (never `None`).
+        filter: Filter,
+        /// The probability that the face is a woman's, as the worker estimates it (what it
+        /// presets the filter from); `None` without an estimator.
+        woman: Option<f32>,
         times: StageTimes,
     },
     PhotoFailed {
@@ -246,11 +299,24 @@ mod tests {
                 seq: 1,
                 photo: 2,
                 bytes: vec![0xff, 0xd8, 0],
+                filter: Filter::default(),
             },
             Request::Match {
                 seq: 3,
                 photo: 2,
                 face,
+                filter: Filter {
+                    gender: Some(GenderChoice::Women),
+                    well_known_only: true,
+                },
+            },
+            Request::Refilter {
+                seq: 4,
+                photo: 2,
+                filter: Filter {
+                    gender: Some(GenderChoice::Everyone),
+                    well_known_only: false,
+                },
             },
             Request::QueryItem { seq: 4, item: 9 },
             Request::Bench,
@@ -298,10 +364,18 @@ mod tests {
                 crop: vec![1, 2, 3],
                 crop_side: 1,
                 hits: vec![hit(4, 0.5)],
+                filter: Filter {
+                    gender: Some(GenderChoice::Men),
+                    well_known_only: false,
+                },
+                woman: Some(0.03),
                 times: StageTimes {
                     embed: 25.0,
                     ..StageTimes::default()
                 },
+            },
+            Reply::Catalog {
+                json: b"{\"names\":[]}".to_vec(),
             },
             Reply::PhotoFailed {
                 seq: 5,
@@ -340,6 +414,7 @@ mod tests {
             seq,
             photo: seq,
             bytes: Vec::new(),
+            filter: Filter::default(),
         };
         let face = FaceRect {
             x1: 0.0,
@@ -351,6 +426,12 @@ mod tests {
             seq,
             photo: 1,
             face,
+            filter: Filter::default(),
+        };
+        let refilter = |seq| Request::Refilter {
+            seq,
+            photo: 1,
+            filter: Filter::default(),
         };
         let load = |network: &str| Request::Load {
             manifest: String::new(),
@@ -365,6 +446,9 @@ mod tests {
         assert!(!load("look").supersedes(&analyse(1)));
         assert!(!analyse(1).supersedes(&load("look")));
         assert!(!Request::QueryItem { seq: 1, item: 0 }.supersedes(&match_box(1)));
+        // Another filter for a face still being matched waits for that match.
+        assert!(!refilter(2).supersedes(&match_box(1)));
+        assert!(match_box(2).supersedes(&refilter(1)) && refilter(2).supersedes(&refilter(1)));
     }
 
     #[test]

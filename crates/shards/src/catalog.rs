@@ -9,6 +9,22 @@ use crate::{CatalogInfo, ShardError, codec::verify_file};
 /// URL-safe whatever the person's name, stable across rebuilds and cacheable forever.
 pub const THUMB_NAME_LEN: usize = 16;
 
+/// A person's gender as the catalog knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Gender {
+    Female,
+    Male,
+}
+
+/// Where the catalog's knowledge of a person's gender comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenderSource {
+    /// Human labels (LFW's lists, CelebA's attribute, the operator's file).
+    Labelled,
+    /// Estimated from the person's photos by the builder.
+    Estimated,
+}
+
 /// `catalog.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +35,14 @@ pub struct Catalog {
     pub person_of_item: Vec<u32>,
     /// Thumbnail name of each item, by item number (see [`THUMB_NAME_LEN`]).
     pub thumbs: Vec<String>,
+    /// Each person's gender, one character per person: `F` or `M` from human labels, `f` or `m`
+    /// estimated, `-` unknown. Empty: unknown for everyone.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub genders: String,
+    /// The people whose name stands in a public list of celebrities, by person number,
+    /// ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub well_known: Vec<u32>,
 }
 
 impl Catalog {
@@ -47,6 +71,38 @@ impl Catalog {
             return bad(format!(
                 "person {person} ({:?}) has no item",
                 self.names[person]
+            ));
+        }
+        if !self.genders.is_empty() {
+            if self.genders.chars().count() != self.names.len() {
+                return bad(format!(
+                    "genders has {} characters for {} people",
+                    self.genders.chars().count(),
+                    self.names.len()
+                ));
+            }
+            if let Some((person, code)) = self
+                .genders
+                .chars()
+                .enumerate()
+                .find(|(_, c)| !"FMfm-".contains(*c))
+            {
+                return bad(format!(
+                    "person {person} has gender {code:?}, not one of F, M, f, m, -"
+                ));
+            }
+        }
+        if self.well_known.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("well_known is not in ascending order without repeats".into());
+        }
+        if let Some(&person) = self
+            .well_known
+            .iter()
+            .find(|&&p| p as usize >= self.names.len())
+        {
+            return bad(format!(
+                "well_known names person {person}, but there are {} people",
+                self.names.len()
             ));
         }
         if let Some(item) = self.thumbs.iter().position(|t| {
@@ -82,6 +138,33 @@ impl Catalog {
     /// The catalog as the bytes of its file.
     pub fn encode(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a catalog always serialises")
+    }
+
+    /// The gender of `person`, and whether people labelled it, where known.
+    pub fn gender_of(&self, person: u32) -> Option<(Gender, GenderSource)> {
+        match self.genders.as_bytes().get(person as usize)? {
+            b'F' => Some((Gender::Female, GenderSource::Labelled)),
+            b'M' => Some((Gender::Male, GenderSource::Labelled)),
+            b'f' => Some((Gender::Female, GenderSource::Estimated)),
+            b'm' => Some((Gender::Male, GenderSource::Estimated)),
+            _ => None,
+        }
+    }
+
+    /// The code of the `genders` string for a person.
+    pub fn gender_code(gender: Option<(Gender, GenderSource)>) -> char {
+        match gender {
+            Some((Gender::Female, GenderSource::Labelled)) => 'F',
+            Some((Gender::Male, GenderSource::Labelled)) => 'M',
+            Some((Gender::Female, GenderSource::Estimated)) => 'f',
+            Some((Gender::Male, GenderSource::Estimated)) => 'm',
+            None => '-',
+        }
+    }
+
+    /// Whether `person` is well known (`well_known` is sorted).
+    pub fn is_well_known(&self, person: u32) -> bool {
+        self.well_known.binary_search(&person).is_ok()
     }
 
     /// The items of `person`, ascending.

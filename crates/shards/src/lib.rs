@@ -6,7 +6,7 @@ mod fetch;
 mod manifest;
 mod sources;
 
-pub use catalog::{Catalog, THUMB_NAME_LEN};
+pub use catalog::{Catalog, Gender, GenderSource, THUMB_NAME_LEN};
 
 pub use codec::{
     AnyIndex, NetworkInfo, decode_network, encode_network, file_entry, parse_manifest,

@@ -26,6 +26,10 @@ pub struct Manifest {
     /// pipeline loads them; empty for a synthetic index.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pipeline_models: Vec<FileEntry>,
+    /// The gender estimator the page presets its filter with (dlib's gender network), loaded
+    /// with the pipeline models; empty when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gender_models: Vec<FileEntry>,
     /// One index per embedding network.
     pub networks: Vec<NetworkIndex>,
 }

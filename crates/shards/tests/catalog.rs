@@ -11,6 +11,8 @@ fn catalog() -> Catalog {
             "fedcba9876543210".into(),
             "00000000000000ff".into(),
         ],
+        genders: "Fm".into(),
+        well_known: vec![1],
     }
 }
 
@@ -57,6 +59,49 @@ fn damage_is_refused_with_its_reason() {
     let not_json = b"[1, 2".to_vec();
     let err = Catalog::decode(&info_for(&not_json, 2, 3), &not_json).unwrap_err();
     assert!(err.to_string().contains("not valid catalog JSON"), "{err}");
+}
+
+#[test]
+fn genders_and_well_known_people_are_read_and_checked() {
+    use cf_shards::{Gender, GenderSource};
+    let c = catalog();
+    assert_eq!(
+        c.gender_of(0),
+        Some((Gender::Female, GenderSource::Labelled))
+    );
+    assert_eq!(
+        c.gender_of(1),
+        Some((Gender::Male, GenderSource::Estimated))
+    );
+    assert_eq!(c.gender_of(2), None);
+    assert!(c.is_well_known(1) && !c.is_well_known(0));
+    for code in ['F', 'M', 'f', 'm', '-'] {
+        let gender = Catalog {
+            genders: code.to_string(),
+            ..catalog()
+        }
+        .gender_of(0);
+        assert_eq!(Catalog::gender_code(gender), code);
+    }
+    let mut c = catalog();
+    c.genders = "F".into();
+    assert!(
+        c.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("1 characters for 2 people")
+    );
+    c.genders = "Fx".into();
+    assert!(c.validate().unwrap_err().to_string().contains("'x'"));
+    let mut c = catalog();
+    c.well_known = vec![1, 0];
+    assert!(c.validate().unwrap_err().to_string().contains("ascending"));
+    c.well_known = vec![5];
+    assert!(c.validate().unwrap_err().to_string().contains("person 5"));
+    // An older catalog without either field still reads: nobody's gender is known.
+    let old = br#"{"names":["A"],"person_of_item":[0],"thumbs":["0123456789abcdef"]}"#;
+    let old = Catalog::decode(&info_for(old, 1, 1), old).unwrap();
+    assert_eq!((old.gender_of(0), old.well_known.len()), (None, 0));
 }
 
 #[test]

@@ -120,6 +120,7 @@ fn manifest_round_trips_through_json_and_rejects_bad_ones() {
             },
         }),
         pipeline_models: vec![cf_shards::file_entry("fr_detect.onnx", b"model")],
+        gender_models: vec![cf_shards::file_entry("dlib_gender.nnef.tar", b"gender")],
         networks: vec![entry],
     };
     let json = serde_json::to_vec_pretty(&manifest).unwrap();
