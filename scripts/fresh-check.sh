@@ -102,7 +102,7 @@ run_until_answering() {
   on_machine "$name" env PORT="$port" bash scripts/run.sh >"$log" 2>&1 &
   server=$!
   set +m
-  until curl -fsS -o /dev/null "http://127.0.0.1:$port/"; do
+  until curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; do
     if ! kill -0 "$server" 2>/dev/null; then
       echo "error: the run command stopped before the page answered; its output:" >&2
       tail -40 "$log" >&2

@@ -99,9 +99,14 @@ pub struct BuildArgs {
     /// Most items per leaf.
     #[arg(long, default_value_t = 24)]
     leaf_size: usize,
-    /// Candidates per query written into the manifest.
-    #[arg(long, default_value_t = 4000)]
-    search_k: usize,
+    /// Candidates per query written into the manifest (default: per network, the fewest, in
+    /// steps of 2,000, at which the forest finds --target-recall of each item's ten nearest
+    /// others).
+    #[arg(long)]
+    search_k: Option<usize>,
+    /// The recall@10 against the exact scan that chooses each network's search_k.
+    #[arg(long, default_value_t = 0.97)]
+    target_recall: f64,
     /// Seed of the forests.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -682,11 +687,14 @@ fn build_networks(
     for (spec, row) in specs.iter().zip(rows) {
         let vectors = I8Vectors::from_rows(spec.dimension, row)?;
         let index = AnyIndex::I8(Index::build(vectors, params)?);
-        let (queries, r1, r10) = self_excluded_recall(&index, args.search_k)?;
+        let (search_k, (queries, r1, r10)) = match args.search_k {
+            Some(k) => (k, self_excluded_recall(&index, k)?),
+            None => search_k_for(&index, args.target_recall)?,
+        };
         let info = NetworkInfo {
             name: spec.name.into(),
             description: spec.description.into(),
-            search_k: args.search_k,
+            search_k,
         };
         let (mut entry, shard_files) = encode_network(&info, &index, args.shard_bytes);
         entry.models = spec
@@ -702,7 +710,7 @@ fn build_networks(
             entry.shard_bytes(),
             shard_files.len(),
             index.forest().stored_bytes(),
-            args.search_k
+            search_k
         ));
         built.entries.push(entry);
         built.files.extend(shard_files);
@@ -886,6 +894,20 @@ fn analyse(path: &Path, models: &Models, rule: FaceRule) -> Result<(Analysis, Op
     Ok((analysis, Some(thumbnails::cut(&photo, square)?)))
 }
 
+/// The fewest candidates, in steps of 2,000, at which the forest finds `target` of each item's
+/// ten nearest others (all items, the exact answer, where no step does), and the recall there.
+fn search_k_for(index: &AnyIndex, target: f64) -> Result<(usize, (usize, f64, f64))> {
+    const STEP: usize = 2000;
+    let mut search_k = STEP;
+    loop {
+        let recall = self_excluded_recall(index, search_k)?;
+        if recall.2 >= target || search_k >= index.len() {
+            return Ok((search_k, recall));
+        }
+        search_k = (search_k + STEP).min(index.len());
+    }
+}
+
 /// How often the forest finds an item's exact nearest other item (recall@1) and its ten nearest
 /// others (recall@10), for up to 1,000 items spread over the index, each querying with its own vector
 /// and its own hit removed: the situation of a visitor who resembles someone in the index.
@@ -921,4 +943,39 @@ fn self_excluded_recall(index: &AnyIndex, search_k: usize) -> Result<(usize, f64
         hits1 as f64 / queries.max(1) as f64,
         hits10 as f64 / total10.max(1) as f64,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index_of(items: usize) -> AnyIndex {
+        let rows = cf_synthetic::uniform_sphere(items, 16, 7);
+        let vectors = I8Vectors::from_rows(16, rows).unwrap();
+        let params = ForestParams {
+            trees: 4,
+            leaf_size: 16,
+            seed: 1,
+        };
+        AnyIndex::I8(Index::build(vectors, params).unwrap())
+    }
+
+    #[test]
+    fn search_k_is_the_first_step_that_reaches_the_target_and_at_most_every_item() {
+        let index = index_of(2500);
+        // Any recall will do: the first step.
+        let (search_k, _) = search_k_for(&index, 0.0).unwrap();
+        assert_eq!(search_k, 2000);
+        // Out of reach: every item, where the walk is the exact scan.
+        let (search_k, (_, r1, r10)) = search_k_for(&index, 1.01).unwrap();
+        assert_eq!(search_k, 2500);
+        assert_eq!((r1, r10), (1.0, 1.0));
+        // In between: the recall there reaches the target, the step before does not.
+        let (search_k, (_, _, r10)) = search_k_for(&index, 0.9).unwrap();
+        assert!(r10 >= 0.9, "{r10}");
+        if search_k > 2000 {
+            let (_, _, before) = self_excluded_recall(&index, search_k - 2000).unwrap();
+            assert!(before < 0.9, "{before} at {}", search_k - 2000);
+        }
+    }
 }

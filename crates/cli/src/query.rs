@@ -8,9 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use cf_engine::{Clock, Command, Engine};
 use cf_forest::{SearchOptions, Searcher};
-use cf_protocol::{Filter, GenderChoice, INDEX_BASE, MODELS_BASE, Reply, Request};
+use cf_protocol::{FaceRect, Filter, GenderChoice, INDEX_BASE, MODELS_BASE, Reply, Request};
 use cf_shards::MemoryStore;
 use clap::{Args, ValueEnum};
+use image::RgbImage;
 use serde::Serialize;
 
 use crate::index_dir::read_index;
@@ -36,6 +37,14 @@ pub struct QueryArgs {
     /// With --photo: only people in a public list of celebrities.
     #[arg(long)]
     well_known_only: bool,
+    /// With --photo: answer for every face the detector finds, as the page answers when the
+    /// visitor picks each in turn (the preselected one first), as a JSON array.
+    #[arg(long, requires = "photo")]
+    every_face: bool,
+    /// With --photo: write the aligned crop each answer's network saw, face-N.png in the
+    /// answers' order, into this folder (to look at what the estimate was made from).
+    #[arg(long, requires = "photo")]
+    crops: Option<PathBuf>,
     /// Folder with the fetched models, for --photo.
     #[arg(long, default_value = "models")]
     models: PathBuf,
@@ -74,6 +83,8 @@ struct Found {
 /// from, and the matches.
 #[derive(Serialize)]
 struct PhotoAnswer {
+    /// The face box, in the pixels of the photo as the engine decoded it.
+    face: FaceRect,
     gender: &'static str,
     well_known_only: bool,
     woman: Option<f32>,
@@ -82,8 +93,22 @@ struct PhotoAnswer {
 
 pub fn run(args: QueryArgs) -> Result<()> {
     if let Some(photo) = &args.photo {
-        let answer = photo_matches(&args, photo)?;
-        println!("{}", serde_json::to_string(&answer)?);
+        let answers = photo_matches(&args, photo)?;
+        if let Some(folder) = &args.crops {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create {}", folder.display()))?;
+            for (i, (_, crop)) in answers.iter().enumerate() {
+                let path = folder.join(format!("face-{i}.png"));
+                crop.save(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+        let answers: Vec<PhotoAnswer> = answers.into_iter().map(|(answer, _)| answer).collect();
+        match (args.every_face, answers.first()) {
+            (true, _) => println!("{}", serde_json::to_string(&answers)?),
+            (false, Some(answer)) => println!("{}", serde_json::to_string(answer)?),
+            (false, None) => bail!("no face was found in {}", photo.display()),
+        }
         return Ok(());
     }
     let (manifest, indexes) = read_index(&args.dir)?;
@@ -122,9 +147,11 @@ pub fn run(args: QueryArgs) -> Result<()> {
     Ok(())
 }
 
-/// The page's answer for `photo`, computed by the page's own engine (cf-engine) natively: the
-/// index and models read into memory and served to it as the site serves them to the worker.
-fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<PhotoAnswer> {
+/// The page's answers for `photo` (its preselected face, or with `--every-face` each face in
+/// turn) and the crops they were made from, computed by the page's own engine (cf-engine)
+/// natively: the index and models read into memory and served to it as the site serves them to
+/// the worker.
+fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, RgbImage)>> {
     let store = MemoryStore::default();
     let serve = |folder: &Path, base: &str| -> Result<()> {
         for entry in std::fs::read_dir(folder)
@@ -167,6 +194,11 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<PhotoAnswer> {
         },
     );
     let mut commands = Vec::new();
+    let mut answers = Vec::new();
+    // With --every-face: the faces still to ask for, one at a time (a newer box supersedes
+    // queued ones, as it does in the page).
+    let mut others: Vec<FaceRect> = Vec::new();
+    let mut seq = 1;
     loop {
         if commands.is_empty() {
             if !engine.has_work() {
@@ -190,28 +222,59 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<PhotoAnswer> {
                 Command::Reply(_, Reply::PhotoFailed { problem, .. }) => {
                     bail!("{}: {problem:?}", photo.display())
                 }
+                Command::Reply(_, Reply::Faces { faces, chosen, .. }) if args.every_face => {
+                    others = faces
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, _)| Some(i) != chosen)
+                        .map(|(_, face)| *face)
+                        .rev()
+                        .collect();
+                }
                 Command::Reply(
                     _,
                     Reply::Matches {
+                        face,
+                        crop,
+                        crop_side,
                         hits,
-                        filter,
+                        filter: found_with,
                         woman,
                         ..
                     },
                 ) => {
-                    return Ok(PhotoAnswer {
-                        gender: filter.gender.unwrap_or(GenderChoice::Everyone).code(),
-                        well_known_only: filter.well_known_only,
-                        woman,
-                        hits: hits
-                            .iter()
-                            .take(args.k)
-                            .map(|h| Found {
-                                item: h.item,
-                                distance: 1.0 - h.similarity,
-                            })
-                            .collect(),
-                    });
+                    let crop = RgbImage::from_raw(crop_side, crop_side, crop)
+                        .context("the engine's crop is not crop_side x crop_side RGB")?;
+                    answers.push((
+                        PhotoAnswer {
+                            face,
+                            gender: found_with.gender.unwrap_or(GenderChoice::Everyone).code(),
+                            well_known_only: found_with.well_known_only,
+                            woman,
+                            hits: hits
+                                .iter()
+                                .take(args.k)
+                                .map(|h| Found {
+                                    item: h.item,
+                                    distance: 1.0 - h.similarity,
+                                })
+                                .collect(),
+                        },
+                        crop,
+                    ));
+                    let Some(face) = others.pop() else {
+                        return Ok(answers);
+                    };
+                    seq += 1;
+                    engine.received(
+                        0,
+                        Request::Match {
+                            seq,
+                            photo: 1,
+                            face,
+                            filter,
+                        },
+                    );
                 }
                 Command::Reply(..) => {}
             }

@@ -35,7 +35,12 @@ fn failed(out: &Output) -> String {
 
 /// Models and photos, or `None` (a skip, unless CF_REQUIRE_MODELS=1).
 fn fixture() -> Option<(PathBuf, PathBuf)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Read when the test runs, not baked in by env!(): the build cache outside the clone is
+    // shared by every checkout, so a test binary built in another one may be reused.
+    let root = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../..");
     let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
     let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
     let ready = models.join(cf_face::detect::FILE).exists()

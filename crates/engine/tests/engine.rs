@@ -27,7 +27,12 @@ type TestEngine<'a> = Engine<u32, &'a TickingClock>;
 const PAGE: u32 = 7;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // Read when the test runs, not baked in by env!(): the build cache outside the clone is
+    // shared by every checkout, so a test binary built in another one may be reused.
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../..")
 }
 
 fn shipped_manifest() -> String {

@@ -7,7 +7,12 @@ use cf_face::pack::{MODEL_PACKINGS, pack};
 
 #[test]
 fn packing_is_deterministic_and_matches_the_pinned_files() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Read when the test runs, not baked in by env!(): the build cache outside the clone is
+    // shared by every checkout, so a test binary built in another one may be reused.
+    let root = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../..");
     let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
     let pins = std::fs::read_to_string(root.join("scripts/packed.pins")).unwrap();
     let mut checked = 0;

@@ -12,7 +12,12 @@ struct Fixture {
 }
 
 fn fixture() -> Option<Fixture> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Read when the test runs, not baked in by env!(): the build cache outside the clone is
+    // shared by every checkout, so a test binary built in another one may be reused.
+    let root = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../..");
     let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
     let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
     let ready = models.join(cf_face::detect::FILE).exists()

@@ -7,7 +7,12 @@ use std::path::PathBuf;
 use cf_metrics::lfw::parse_pairs;
 
 fn lfw_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/lfw");
+    // Read when the test runs, not baked in by env!(): the build cache outside the clone is
+    // shared by every checkout, so a test binary built in another one may be reused.
+    let dir = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../../shared/data/lfw");
     dir.join("pairs.txt").exists().then_some(dir)
 }
 
