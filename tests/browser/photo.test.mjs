@@ -157,6 +157,11 @@ test("a group photo: one box per face, and choosing another face changes the mat
   const after = await changedMatches(page, before);
   assert.notDeepEqual(after.map((m) => m.item), before.map((m) => m.item));
   assert.equal(await page.locator(".face-box.chosen").getAttribute("aria-label"), label, "the clicked face is chosen");
+  // Native, every face in turn (the preselected one first): the same faces and the same best matches.
+  const native = nativeQuery(["--photo", join(ARTIFACTS, "group-input.jpg"), "--every-face", "--k", "1"]);
+  assert.equal(native.length, 3, "native finds the same three faces");
+  assert.equal(before[0].item, native[0].hits[0].item, "the preselected face's best match, as native");
+  assert.ok(native.slice(1).some((a) => a.hits[0].item === after[0].item), "the clicked face's best match is native's for that face");
 
   // The keyboard: Tab to a face, Enter chooses it, arrows move it (and match again).
   await page.locator(".face-box:not(.chosen)").first().focus();
