@@ -94,6 +94,10 @@ pub struct Text {
     pub analysing: &'static str,
     pub photo_empty: &'static str,
     pub photo_unknown_format: &'static str,
+    /// An iPhone photo this browser cannot read, and what to do.
+    pub photo_heic: &'static str,
+    /// Another image format known by name; `{format}`.
+    pub photo_unsupported_format: &'static str,
     pub photo_too_large: &'static str,
     pub photo_damaged: &'static str,
     pub photo_failed: &'static str,
@@ -184,6 +188,8 @@ static EN: Text = Text {
     analysing: "Looking for faces…",
     photo_empty: "The file is empty.",
     photo_unknown_format: "This file is not a photo the page can read. Use JPEG, PNG, WebP, GIF or BMP.",
+    photo_heic: "This is an HEIC photo, the iPhone's own format, which this browser cannot read: share it as JPEG (on the iPhone, Settings, Camera, Formats, Most Compatible) and choose it again.",
+    photo_unsupported_format: "This is a {format} image, which the page cannot read: save it as JPEG or PNG and choose it again.",
     photo_too_large: "This photo is too large to read (over 20,000 pixels on a side).",
     photo_damaged: "This photo is damaged and cannot be read.",
     photo_failed: "The photo could not be analysed.",
@@ -256,6 +262,8 @@ static RU: Text = Text {
     analysing: "Ищем лица…",
     photo_empty: "Файл пуст.",
     photo_unknown_format: "Страница не может прочитать этот файл. Используйте JPEG, PNG, WebP, GIF или BMP.",
+    photo_heic: "Это фото в формате HEIC, родном формате iPhone, и этот браузер не может его прочитать: отправьте его как JPEG (на iPhone: Настройки, Камера, Форматы, Наиболее совместимый) и выберите снова.",
+    photo_unsupported_format: "Это изображение в формате {format}, и страница не может его прочитать: сохраните его как JPEG или PNG и выберите снова.",
     photo_too_large: "Фото слишком большое (больше 20 000 пикселей по стороне).",
     photo_damaged: "Фото повреждено и не читается.",
     photo_failed: "Не удалось проанализировать фото.",
@@ -354,6 +362,13 @@ pub fn photo_problem(lang: Lang, problem: &PhotoProblem) -> Worded {
         PhotoProblem::UnknownFormat { detail } => {
             (text.photo_unknown_format.to_string(), Some(detail))
         }
+        PhotoProblem::UnsupportedFormat { format } if format == "HEIC" => {
+            (text.photo_heic.to_string(), None)
+        }
+        PhotoProblem::UnsupportedFormat { format } => (
+            fill(text.photo_unsupported_format, &[("format", format)]),
+            None,
+        ),
         PhotoProblem::TooLarge { detail } => (text.photo_too_large.to_string(), Some(detail)),
         PhotoProblem::Damaged { detail } => (text.photo_damaged.to_string(), Some(detail)),
         PhotoProblem::BoxTooSmall { min_side } => (

@@ -281,6 +281,11 @@ test("bad files and refused or absent cameras get a clear message; the page stay
   await page.locator("#notice").filter({ hasText: "That is not an image" }).waitFor();
   await page.setInputFiles("#photo-input", { name: "broken.jpg", mimeType: "image/jpeg", buffer: Buffer.from("not really a jpeg") });
   await page.locator("#photo-message.error").filter({ hasText: "not a photo the page can read" }).waitFor({ timeout: 60_000 });
+  // An iPhone's HEIC photo, which Chromium cannot read: named, with what to do.
+  const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from("ftypheic"), Buffer.alloc(12)]);
+  await page.setInputFiles("#photo-input", { name: "IMG_0001.HEIC", mimeType: "image/heic", buffer: heic });
+  await page.locator("#photo-message.error").filter({ hasText: "This is an HEIC photo" }).waitFor({ timeout: 60_000 });
+  await shot(page, "heic-photo");
   const truncated = (await readFile(photo("obama.jpg"))).subarray(0, 2000);
   await page.setInputFiles("#photo-input", { name: "cut.jpg", mimeType: "image/jpeg", buffer: truncated });
   await page.locator("#photo-message.error").waitFor({ timeout: 60_000 });

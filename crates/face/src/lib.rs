@@ -42,6 +42,10 @@ pub enum FaceError {
     Empty,
     #[error("not an image this app reads (JPEG, PNG, WebP, GIF, BMP): {0}")]
     UnknownFormat(String),
+    /// An image format known by its first bytes that this app does not decode: "HEIC",
+    /// "AVIF", "TIFF" or "SVG".
+    #[error("a {0} image, a format this app does not read (JPEG, PNG, WebP, GIF, BMP)")]
+    UnsupportedFormat(&'static str),
     #[error("the image could not be decoded: {0}")]
     Decode(String),
     #[error("the image is too large to decode safely: {0}")]

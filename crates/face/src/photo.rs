@@ -30,6 +30,11 @@ impl Photo {
         if bytes.is_empty() {
             return Err(FaceError::Empty);
         }
+        // Before the image crate guesses: it knows AVIF and TIFF by name but is built without
+        // their decoders (and knows HEIC and SVG not at all).
+        if let Some(format) = unread_format(bytes) {
+            return Err(FaceError::UnsupportedFormat(format));
+        }
         let mut reader = ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
             .map_err(|e| FaceError::Decode(e.to_string()))?;
@@ -71,6 +76,30 @@ impl Photo {
             pixels: &self.rgb,
         }
     }
+}
+
+/// Image formats a visitor may well give that this app does not decode, named by their first
+/// bytes, so that the page can say what the file is and what to do: HEIC is what iPhones shoot.
+pub fn unread_format(bytes: &[u8]) -> Option<&'static str> {
+    // ISO base media files (HEIF, AVIF): a box size, then "ftyp" and the major brand.
+    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+        return match &bytes[8..12] {
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+                Some("HEIC")
+            }
+            b"avif" | b"avis" => Some("AVIF"),
+            _ => None,
+        };
+    }
+    if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        return Some("TIFF");
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with("<svg") || (head.starts_with("<?xml") && head.contains("<svg")) {
+        return Some("SVG");
+    }
+    None
 }
 
 fn classify(error: image::ImageError) -> FaceError {

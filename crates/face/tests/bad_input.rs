@@ -146,3 +146,30 @@ fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     out
 }
+
+#[test]
+fn heic_avif_tiff_and_svg_are_named() {
+    let iso = |brand: &[u8]| [&[0, 0, 0, 24][..], b"ftyp", brand, &[0; 12]].concat();
+    let cases: [(Vec<u8>, &str); 6] = [
+        (iso(b"heic"), "HEIC"),
+        (iso(b"mif1"), "HEIC"),
+        (iso(b"avif"), "AVIF"),
+        (b"II*\0\x08\0\0\0".to_vec(), "TIFF"),
+        (b"MM\0*\0\0\0\x08".to_vec(), "TIFF"),
+        (
+            b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
+            "SVG",
+        ),
+    ];
+    for (bytes, name) in cases {
+        match Photo::decode(&bytes) {
+            Err(FaceError::UnsupportedFormat(format)) => assert_eq!(format, name),
+            other => panic!("{name}: {:?}", other.map(|p| (p.width, p.height))),
+        }
+    }
+    // An MP4 video is an ISO base media file too, but no image format: not named.
+    assert!(matches!(
+        Photo::decode(&iso(b"isom")),
+        Err(FaceError::UnknownFormat(_))
+    ));
+}

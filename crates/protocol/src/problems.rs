@@ -11,6 +11,9 @@ pub enum PhotoProblem {
     Empty,
     /// Not an image format the page reads.
     UnknownFormat { detail: String },
+    /// An image in a format known by name that the page does not read: "HEIC", "AVIF",
+    /// "TIFF" or "SVG".
+    UnsupportedFormat { format: String },
     /// Too large to decode safely.
     TooLarge { detail: String },
     /// An image, but damaged or truncated.
@@ -113,6 +116,12 @@ impl PhotoProblem {
         vec![
             PhotoProblem::Empty,
             PhotoProblem::UnknownFormat { detail: detail() },
+            PhotoProblem::UnsupportedFormat {
+                format: "HEIC".into(),
+            },
+            PhotoProblem::UnsupportedFormat {
+                format: "TIFF".into(),
+            },
             PhotoProblem::TooLarge { detail: detail() },
             PhotoProblem::Damaged { detail: detail() },
             PhotoProblem::BoxTooSmall { min_side: 16 },
@@ -145,6 +154,9 @@ impl From<cf_face::FaceError> for PhotoProblem {
         match error {
             FaceError::Empty => PhotoProblem::Empty,
             FaceError::UnknownFormat(_) => PhotoProblem::UnknownFormat { detail },
+            FaceError::UnsupportedFormat(format) => PhotoProblem::UnsupportedFormat {
+                format: format.into(),
+            },
             FaceError::TooLarge(_) => PhotoProblem::TooLarge { detail },
             FaceError::Decode(_) => PhotoProblem::Damaged { detail },
             FaceError::BoxOutside(_) | FaceError::Degenerate => {
