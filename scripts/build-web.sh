@@ -36,5 +36,6 @@ if [ -f dist/index.html ] && [ "$(cat dist/.cf-inputs 2>/dev/null)" = "$stamp" ]
   echo "dist/ is up to date (no input of the page changed)" >&2
   exit 0
 fi
+cf_step "trunk build (the page and its worker, release wasm)"
 trunk build "$@"
 echo "$stamp" > dist/.cf-inputs

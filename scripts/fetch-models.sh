@@ -77,9 +77,12 @@ packed_not_as_pinned() {
   done
 }
 if [ -n "$(packed_not_as_pinned)" ]; then
-  echo "packing the models into models/*.nnef.tar (builds cfaces natively the first time)" >&2
-  cargo build --release --quiet -p cf-cli --bin cfaces
-  "$CARGO_TARGET_DIR/release/cfaces" pack-models --models "$out"
+  # The run command builds its cfaces in the quick-to-compile `tool` profile (Cargo.toml), the
+  # test command in release, which its tests use anyway.
+  profile="${CF_CLI_PROFILE:-release}"
+  cf_step "packing the models into models/*.nnef.tar (builds cfaces natively the first time)"
+  cargo build --profile "$profile" --quiet -p cf-cli --bin cfaces
+  "$CARGO_TARGET_DIR/$profile/cfaces" pack-models --models "$out"
   bad="$(packed_not_as_pinned)"
   if [ -n "$bad" ]; then
     echo "error: packing gave other bytes than scripts/packed.pins for:" $bad >&2

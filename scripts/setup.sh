@@ -14,7 +14,7 @@ cd "$CF_ROOT"
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
 
-step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+step() { cf_step "$@"; }
 
 if ! command -v cargo >/dev/null; then
   echo "cargo not found: install Rust with rustup first (https://rustup.rs)" >&2
@@ -29,8 +29,9 @@ fi
 # Tools are compiled once into the tools folder. `cargo install` builds in a temporary folder
 # of its own, so CARGO_TARGET_DIR is unset for it (an empty value is an error in cargo), and
 # their release profiles' fat LTO in one codegen unit, which makes a new machine wait minutes on
-# one core, is overridden: trunk only orchestrates (opt-level 1); wasm-bindgen rewrites our
-# wasm on every build (kept optimised).
+# one core, is overridden. Both only orchestrate and rewrite files, in seconds on every page
+# build, so they are compiled for a short compile: trunk at opt-level 0 (its 489 crates are the
+# longest install), wasm-bindgen at 1.
 install_tool() { # crate version opt-level [cargo install options]
   local crate="$1" version="$2" opt="$3"
   shift 3
@@ -41,13 +42,13 @@ install_tool() { # crate version opt-level [cargo install options]
 
 if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
   step "installing trunk $TRUNK_VERSION (once; a few minutes)"
-  install_tool trunk "$TRUNK_VERSION" 1 --locked || install_tool trunk "$TRUNK_VERSION" 1
+  install_tool trunk "$TRUNK_VERSION" 0 --locked || install_tool trunk "$TRUNK_VERSION" 0
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock; once)"
   # Not --locked: a dependency locked by that release is no longer on the registry.
-  install_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" 3
+  install_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" 1
 fi
 
 if ! command -v npm >/dev/null; then
