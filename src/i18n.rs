@@ -189,7 +189,7 @@ static EN: Text = Text {
     photo_empty: "The file is empty.",
     photo_unknown_format: "This file is not a photo the page can read. Use JPEG, PNG, WebP, GIF or BMP.",
     photo_heic: "This is an HEIC photo, the iPhone's own format, which this browser cannot read: share it as JPEG (on the iPhone, Settings, Camera, Formats, Most Compatible) and choose it again.",
-    photo_unsupported_format: "This is a {format} image, which the page cannot read: save it as JPEG or PNG and choose it again.",
+    photo_unsupported_format: "This image is a {format} file, which the page cannot read: save it as JPEG or PNG and choose it again.",
     photo_too_large: "This photo is too large to read (over 20,000 pixels on a side).",
     photo_damaged: "This photo is damaged and cannot be read.",
     photo_failed: "The photo could not be analysed.",

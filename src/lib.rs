@@ -8,6 +8,8 @@ pub mod i18n;
 pub mod people;
 pub mod state;
 
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub mod decode;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
 #[cfg(target_arch = "wasm32")]

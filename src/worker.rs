@@ -7,6 +7,11 @@
 //! Requests are queued as they arrive and answered one per turn of the worker's event loop
 //! (after a zero-delay timeout), so that messages the page sent meanwhile are in the queue
 //! first and can supersede older ones there.
+//!
+//! A photo is decoded by the browser before the engine sees it (`createImageBitmap`, resized
+//! on decode to the pipeline's working size, upright by its EXIF orientation, its pixels read
+//! through an `OffscreenCanvas`): natively, and much faster than the image crate in wasm. What
+//! the browser cannot decode goes to the engine as bytes, whose decoder then says why.
 
 use cf_protocol::{Reply, Request};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
@@ -20,6 +25,9 @@ pub struct FaceWorker {
     /// A turn is scheduled to answer the next request.
     #[cfg(feature = "worker")]
     turn_scheduled: bool,
+    /// The newest photo given: an older one whose decoding ends later is not analysed.
+    #[cfg(feature = "worker")]
+    newest_photo_seq: u32,
 }
 
 #[cfg(feature = "worker")]
@@ -27,6 +35,12 @@ pub enum Message {
     /// The worker's turn to answer a queued request.
     Turn,
     Loaded(Box<cf_engine::Loaded<HandlerId>>),
+    /// A photo's `Analyse`, after the browser decoded it (or could not: `None`).
+    Decoded {
+        from: HandlerId,
+        request: Request,
+        decoded: Option<(cf_engine::Photo, f64)>,
+    },
 }
 
 /// `performance.now()` in the worker.
@@ -55,6 +69,8 @@ impl Worker for FaceWorker {
             engine: cf_engine::Engine::new(BrowserClock),
             #[cfg(feature = "worker")]
             turn_scheduled: false,
+            #[cfg(feature = "worker")]
+            newest_photo_seq: 0,
         }
     }
 
@@ -67,6 +83,23 @@ impl Worker for FaceWorker {
                     self.engine.step()
                 }
                 Message::Loaded(loaded) => self.engine.loaded(*loaded),
+                Message::Decoded {
+                    from,
+                    request,
+                    decoded,
+                } => {
+                    let Request::Analyse { seq, .. } = request else {
+                        return;
+                    };
+                    if seq < self.newest_photo_seq {
+                        return;
+                    }
+                    if let Some((photo, decode_ms)) = decoded {
+                        self.engine.decoded_elsewhere(seq, photo, decode_ms);
+                    }
+                    self.engine.received(from, request);
+                    Vec::new()
+                }
             };
             self.carry_out(scope, commands);
             self.schedule_turn(scope);
@@ -78,6 +111,21 @@ impl Worker for FaceWorker {
     fn received(&mut self, scope: &WorkerScope<Self>, request: Request, id: HandlerId) {
         #[cfg(feature = "worker")]
         {
+            if let Request::Analyse { seq, .. } = request {
+                self.newest_photo_seq = self.newest_photo_seq.max(seq);
+                scope.send_future(async move {
+                    let decoded = match &request {
+                        Request::Analyse { bytes, .. } => crate::decode::in_browser(bytes).await,
+                        _ => None,
+                    };
+                    Message::Decoded {
+                        from: id,
+                        request,
+                        decoded,
+                    }
+                });
+                return;
+            }
             self.engine.received(id, request);
             self.schedule_turn(scope);
         }

@@ -135,3 +135,25 @@ export async function composePhoto(page, names, width, height, draw) {
   );
   return { name: "composed.jpg", mimeType: "image/jpeg", buffer: Buffer.from(base64, "base64") };
 }
+
+/** `jpeg` with an APP1 Exif segment holding only the orientation tag, right after its SOI. */
+export function withExifOrientation(jpeg, orientation) {
+  const tiff = Buffer.from([
+    0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, // big-endian TIFF, IFD at 8
+    0x00, 0x01, // one entry
+    0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, // Orientation, SHORT, count 1
+    0x00, orientation, 0x00, 0x00, // the value
+    0x00, 0x00, 0x00, 0x00, // no next IFD
+  ]);
+  const app1 = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff]);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(app1.length + 2);
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xe1]), length, app1, jpeg.subarray(2)]);
+}
+
+/** The chosen box as fractions of the shown photo. */
+export async function chosenBox(page) {
+  const frame = await page.locator("#photo").boundingBox();
+  const box = await page.locator(".face-box.chosen").boundingBox();
+  return [(box.x - frame.x) / frame.width, (box.y - frame.y) / frame.height, box.width / frame.width, box.height / frame.height];
+}

@@ -90,7 +90,9 @@ function assertSameRanking(shown, native, what) {
   assert.ok(shared >= 0.9 * shown.length, `${what}: ${shared} of ${shown.length} shared`);
   for (const h of hits.slice(0, 5)) {
     const m = shown.find((s) => s.item === h.item);
-    assert.ok(Math.abs(1 - h.distance - m.similarity) < 2e-3, `${what}: item ${h.item}`);
+    // The page decodes with the browser's JPEG decoder, native with the image crate's: the
+    // vectors agree to a cosine of 0.999, not to the last digit (issue 16).
+    assert.ok(Math.abs(1 - h.distance - m.similarity) < 1e-2, `${what}: item ${h.item}: ${m.similarity} vs ${1 - h.distance}`);
   }
 }
 

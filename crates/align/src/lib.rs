@@ -9,6 +9,6 @@ mod template;
 mod transform;
 mod warp;
 
-pub use template::{ARCFACE_112, FivePoints, five_from_68};
+pub use template::{ARCFACE_112, FivePoints, LayoutFault, face_layout_fault, five_from_68};
 pub use transform::{Point, Similarity};
 pub use warp::{RgbImage, resize_region_rgb, warp_rgb};

@@ -16,7 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use cf_face::{
     DlibAttribute, DlibAttributeNet, FacePipeline, GenderProbe, LookNet, Network, NetworkSpec,
-    Photo, nearest_centre,
+    Photo, central_face,
 };
 use cf_forest::{ForestParams, I8Vectors, Index, SearchOptions, Searcher};
 use cf_metrics::lookalike::Gender;
@@ -37,7 +37,7 @@ use crate::labels::{parse_celeba_genders, parse_name_list, parse_person_genders,
 use crate::thumbnails::{self, THUMB_ENLARGE, THUMB_QUALITY, THUMB_SIZE, hex};
 
 /// Bumped whenever a cached result would no longer be what the code computes.
-const CACHE_VERSION: u32 = 3;
+const CACHE_VERSION: u32 = 5;
 const CATALOG_FILE: &str = "catalog.json";
 const PIPELINE_MODELS: [&str; 2] = [cf_face::detect::FILE, cf_face::landmarks::FILE];
 const GENDER_MODEL: &str = DlibAttribute::Gender.file();
@@ -129,6 +129,10 @@ struct Analysis {
     /// The probability that the chosen face is a woman's by dlib's gender network, as f32
     /// bits: with the gender probe, what a person without a label is estimated from.
     dlib_woman: Option<u32>,
+    /// The box nearer the photo's centre that lost to the chosen, less confident one
+    /// (`--face-rule centre`): x1, y1, x2, y2, score as f32 bits.
+    #[serde(default)]
+    passed_over: Option<[u32; 5]>,
 }
 
 /// One photo after hashing.
@@ -187,7 +191,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
     println!("{people}");
     let counts = &items.counts;
     println!(
-        "{}: {} photos listed, {} skipped while listing, {} unreadable or not images, {} duplicates, {} without a face, {} with several faces (the {} kept); {} items of {} people; {} from the cache",
+        "{}: {} photos listed, {} skipped while listing, {} unreadable or not images, {} duplicates, {} without a face, {} with several faces (the {} kept; in {} a less confident box nearer the centre passed over); {} items of {} people; {} from the cache",
         plan.data.description,
         plan.data.photos.len(),
         plan.data.skipped.len(),
@@ -196,6 +200,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
         counts.no_face,
         counts.several,
         plan.rule,
+        counts.passed_over,
         items.catalog.person_of_item.len(),
         items.catalog.names.len(),
         counts.from_cache
@@ -417,6 +422,8 @@ struct Counts {
     unreadable: usize,
     no_face: usize,
     several: usize,
+    /// Photos where a less confident box nearer the centre lost to the kept face.
+    passed_over: usize,
     from_cache: usize,
 }
 
@@ -483,7 +490,20 @@ fn assemble(
         counts.from_cache += usize::from(cached);
         if analysis.faces > 1 {
             counts.several += 1;
-            let reason = format!("{} faces; kept the {}", analysis.faces, plan.rule);
+            let mut reason = format!("{} faces; kept the {}", analysis.faces, plan.rule);
+            if let (Some(kept), Some(lost)) = (analysis.bbox, analysis.passed_over) {
+                let [x1, y1, x2, y2] = kept.map(f32::from_bits);
+                let [lx1, ly1, lx2, ly2, lost_score] = lost.map(f32::from_bits);
+                let _ = write!(
+                    reason,
+                    " ({:.0} x {:.0} px); passed over a less confident box nearer the centre, {:.0} x {:.0} px at ({lx1:.0}, {ly1:.0}), score {lost_score:.3}",
+                    x2 - x1,
+                    y2 - y1,
+                    lx2 - lx1,
+                    ly2 - ly1,
+                );
+                counts.passed_over += 1;
+            }
             log.line("several faces", path, &reason);
         }
         let next = catalog.names.len() as u32;
@@ -848,11 +868,17 @@ fn analyse(path: &Path, models: &Models, rule: FaceRule) -> Result<(Analysis, Op
     let bytes = fs::read(path).context("cannot read")?;
     let photo = Photo::decode(&bytes)?;
     let faces = pipeline.faces(&photo)?;
-    let chosen = match rule {
-        FaceRule::Centre => nearest_centre(&faces, &photo),
-        FaceRule::Largest => faces
-            .iter()
-            .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())),
+    let (chosen, passed_over) = match rule {
+        FaceRule::Centre => match central_face(&faces, &photo) {
+            Some(central) => (Some(central.face), central.passed_over),
+            None => (None, None),
+        },
+        FaceRule::Largest => (
+            faces
+                .iter()
+                .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())),
+            None,
+        ),
     };
     let Some(face) = chosen else {
         let none = Analysis {
@@ -861,6 +887,7 @@ fn analyse(path: &Path, models: &Models, rule: FaceRule) -> Result<(Analysis, Op
             square: None,
             vectors: Vec::new(),
             dlib_woman: None,
+            passed_over: None,
         };
         return Ok((none, None));
     };
@@ -890,6 +917,10 @@ fn analyse(path: &Path, models: &Models, rule: FaceRule) -> Result<(Analysis, Op
             .map(|v| v.into_iter().map(f32::to_bits).collect())
             .collect(),
         dlib_woman: models.gender.estimate(&photo, face).ok().map(f32::to_bits),
+        passed_over: passed_over.map(|f| {
+            let b = &f.bbox;
+            [b.x1, b.y1, b.x2, b.y2, b.score].map(f32::to_bits)
+        }),
     };
     Ok((analysis, Some(thumbnails::cut(&photo, square)?)))
 }

@@ -12,7 +12,8 @@ use anyhow::{Context, Result, bail};
 /// Which face of a photo with several is the labelled person's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum FaceRule {
-    /// The face whose box centre is nearest the photo's centre (LFW centres its person).
+    /// Among the boxes over the photo's centre the most confident, else the nearest to it
+    /// (LFW centres its person).
     Centre,
     /// The face with the largest box (portraits in general).
     Largest,
@@ -21,7 +22,7 @@ pub enum FaceRule {
 impl std::fmt::Display for FaceRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            FaceRule::Centre => "face nearest the centre",
+            FaceRule::Centre => "most confident face over the centre",
             FaceRule::Largest => "largest face",
         })
     }

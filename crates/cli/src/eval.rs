@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use cf_face::{
     Attribute, AttributeNet, DlibAttribute, DlibAttributeNet, FacePipeline, GenderProbe,
-    LookWeights, Network, NetworkSpec, look_vector, nearest_centre,
+    LookWeights, Network, NetworkSpec, central_face, look_vector,
 };
 use cf_forest::{F32Vectors, Neighbour, VectorStore, exact_search, until_groups};
 use cf_metrics::lfw::{LfwPair, k_fold_verification, parse_pairs};
@@ -334,7 +334,7 @@ fn analyse(
             let result = (|| {
                 let photo = read_photo(&data.photos[index].path).ok()?;
                 let faces = pipeline.faces(&photo).ok()?;
-                let face = nearest_centre(&faces, &photo)?;
+                let face = central_face(&faces, &photo)?.face;
                 let crop = network.aligned_crop(&photo, face).ok()?;
                 let (vector, identity) = network
                     .embed_aligned_with_identity(&photo, face, &crop)

@@ -112,6 +112,17 @@ pub fn detect(args: DetectArgs) -> Result<()> {
         })
         .collect();
     println!("{}", serde_json::to_string(&json)?);
+    // The detector's other boxes: refused, and why.
+    for bbox in pipeline.boxes(&photo)? {
+        if faces.iter().all(|f| f.bbox != bbox)
+            && let Err(why) = pipeline.face_in_box(&photo, bbox)
+        {
+            eprintln!(
+                "refused box ({:.0}, {:.0})-({:.0}, {:.0}), score {:.3}: {why}",
+                bbox.x1, bbox.y1, bbox.x2, bbox.y2, bbox.score
+            );
+        }
+    }
     eprintln!(
         "{} face(s) in {}x{} in {:.1} ms",
         faces.len(),

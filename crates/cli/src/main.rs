@@ -5,6 +5,7 @@ mod build_index;
 mod dataset;
 mod demo;
 mod eval;
+mod eval_detect;
 mod faces;
 mod index_dir;
 mod labels;
@@ -37,6 +38,8 @@ enum Command {
     /// How good an embedding network is: LFW verification, identity retrieval, and look-alikes
     /// judged by human labels.
     Eval(eval::EvalArgs),
+    /// How many annotated faces the detector finds, by size, and its false boxes per photo.
+    EvalDetect(eval_detect::EvalDetectArgs),
     /// Build the index (manifest, shards, catalog) and thumbnails from a celebrity photo folder.
     BuildIndex(build_index::BuildArgs),
     /// Write a small index of synthetic vectors (for benchmarks and tests).
@@ -60,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Compare(args) => faces::compare(args),
         Command::Embed(args) => faces::embed(args),
         Command::Eval(args) => eval::eval(args),
+        Command::EvalDetect(args) => eval_detect::run(args),
         Command::PackModels(args) => pack_models::run(args),
         Command::Query(args) => query::run(args),
         Command::Thumbnails(args) => thumbnails::run(args),

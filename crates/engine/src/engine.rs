@@ -73,6 +73,9 @@ pub struct Engine<A, C> {
     queue: RequestQueue<A>,
     /// The photo the page shows now, decoded, by its id.
     photo: Option<(u32, Photo)>,
+    /// A photo already decoded by a faster decoder (the browser's), for the `Analyse` of this
+    /// seq: then its bytes are not decoded again. With the time that decoding took (ms).
+    decoded: Option<(u32, Photo, f64)>,
     /// The last face matched, for another filter without the networks.
     last: Option<LastMatch>,
     searcher: Searcher,
@@ -99,6 +102,7 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             networks: HashMap::new(),
             queue: RequestQueue::default(),
             photo: None,
+            decoded: None,
             last: None,
             searcher: Searcher::new(),
         }
@@ -106,6 +110,13 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
 
     pub fn readiness(&self) -> &Readiness {
         &self.readiness
+    }
+
+    /// The pixels of the photo of `Analyse` `seq`, decoded elsewhere in `decode_ms` (the
+    /// browser's decoder, as [`cf_face::plan_decode`] planned it); given before that request.
+    /// Where none is given, the request's bytes are decoded here.
+    pub fn decoded_elsewhere(&mut self, seq: u32, photo: Photo, decode_ms: f64) {
+        self.decoded = Some((seq, photo, decode_ms));
     }
 
     /// Queues a request; [`Engine::step`] answers it when it can run.
@@ -285,11 +296,20 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         let mut times = StageTimes::default();
         let mut lap = Lap::start(&self.clock);
         self.photo = None;
-        let photo = match Photo::decode(bytes) {
-            Ok(photo) => photo,
-            Err(error) => return out.push(failed(error.into())),
+        let photo = match self.decoded.take() {
+            Some((decoded_seq, photo, decode_ms)) if decoded_seq == seq => {
+                lap.next(&self.clock);
+                times.decode = decode_ms;
+                photo
+            }
+            _ => match Photo::decode(bytes) {
+                Ok(photo) => {
+                    times.decode = lap.next(&self.clock);
+                    photo
+                }
+                Err(error) => return out.push(failed(error.into())),
+            },
         };
-        times.decode = lap.next(&self.clock);
         let boxes = match pipeline.boxes(&photo) {
             Ok(boxes) => boxes,
             Err(error) => return out.push(failed(error.into())),

@@ -443,3 +443,56 @@ fn a_damaged_second_network_leaves_the_first_one_searched() {
     assert!(matches!(&replies[..], [Reply::Ready { .. }]), "{replies:?}");
     assert_eq!(store.downloads.borrow().len(), downloads);
 }
+
+#[test]
+fn a_photo_decoded_by_the_browser_is_analysed_without_decoding_its_bytes_again() {
+    let Some((store, photos)) = served_site() else {
+        return;
+    };
+    let Some(bytes) = obama(&photos) else {
+        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+        return;
+    };
+    let clock = TickingClock::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.received(PAGE, load_request(&shipped_manifest(), "mobilefacenet192"));
+    let decoded = cf_face::Photo::decode(&bytes).unwrap();
+    let analyse = |seq, bytes: Vec<u8>| Request::Analyse {
+        seq,
+        photo: seq,
+        bytes,
+        filter: Filter::default(),
+    };
+    // Bytes no decoder reads: only the pixels given beside them can be analysed.
+    engine.decoded_elsewhere(1, decoded.clone(), 12.5);
+    engine.received(PAGE, analyse(1, b"not decoded here".to_vec()));
+    let replies = settle(&mut engine, &store, &clock);
+    let Some(Reply::Faces { faces, times, .. }) =
+        replies.iter().find(|r| matches!(r, Reply::Faces { .. }))
+    else {
+        panic!("{replies:?}");
+    };
+    assert_eq!(faces.len(), 1);
+    assert_eq!(times.decode, 12.5, "the decoder's own time is reported");
+    assert!(
+        replies
+            .iter()
+            .any(|r| matches!(r, Reply::Matches { seq: 1, .. }))
+    );
+
+    // Pixels given for another photo are not used for this one: its bytes are decoded.
+    engine.decoded_elsewhere(5, decoded, 1.0);
+    engine.received(PAGE, analyse(2, b"not a photo".to_vec()));
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(
+        matches!(
+            replies[..],
+            [Reply::PhotoFailed {
+                seq: 2,
+                problem: PhotoProblem::UnknownFormat { .. },
+                ..
+            }]
+        ),
+        "{replies:?}"
+    );
+}

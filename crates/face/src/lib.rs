@@ -22,7 +22,7 @@ mod probe;
 pub mod quantize;
 
 pub use attributes::{Attribute, AttributeNet};
-pub use detect::{Detector, FaceBox};
+pub use detect::{Detector, DetectorLayout, FaceBox};
 pub use dlib_nets::{DlibAttribute, DlibAttributeNet, face_chip};
 pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;
@@ -31,8 +31,8 @@ pub use network::{Network, NetworkSpec};
 #[cfg(feature = "import")]
 use packed::quantized_labels;
 use packed::{Preparation, load_packed};
-pub use photo::{MAX_SIDE, Photo};
-pub use pipeline::{Face, FacePipeline, nearest_centre, preselect};
+pub use photo::{DecodePlan, MAX_DIMENSION, MAX_SIDE, Photo, plan_decode, working_size};
+pub use pipeline::{CentralFace, Face, FacePipeline, central_face, preselect};
 pub use probe::GenderProbe;
 
 /// What can go wrong between bytes and vectors. No face is not an error: it is an empty list.
@@ -58,6 +58,9 @@ pub enum FaceError {
     BoxOutside([f32; 4]),
     #[error("the landmarks are degenerate; the face cannot be aligned")]
     Degenerate,
+    /// The landmark network's points for the box are not laid out as a face's.
+    #[error("the box holds no face: {0}")]
+    NotAFace(cf_align::LayoutFault),
 }
 
 /// A loaded, optimised tract model.

@@ -11,7 +11,7 @@ use crate::FaceError;
 pub const MAX_SIDE: u32 = 1600;
 
 /// Decoding limits: 200 megapixels declared, 512 MiB allocated. A decompression bomb stops here.
-const MAX_DIMENSION: u32 = 20_000;
+pub const MAX_DIMENSION: u32 = 20_000;
 const MAX_ALLOC: u64 = 512 << 20;
 
 /// An upright 8-bit RGB photo.
@@ -27,28 +27,7 @@ impl Photo {
     /// Decodes JPEG, PNG, WebP, GIF or BMP bytes; applies the EXIF orientation; converts
     /// grayscale, alpha, 16-bit and CMYK to 8-bit RGB; downscales to [`MAX_SIDE`].
     pub fn decode(bytes: &[u8]) -> Result<Photo, FaceError> {
-        if bytes.is_empty() {
-            return Err(FaceError::Empty);
-        }
-        // Before the image crate guesses: it knows AVIF and TIFF by name but is built without
-        // their decoders (and knows HEIC and SVG not at all).
-        if let Some(format) = unread_format(bytes) {
-            return Err(FaceError::UnsupportedFormat(format));
-        }
-        let mut reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| FaceError::Decode(e.to_string()))?;
-        if reader.format().is_none() {
-            return Err(FaceError::UnknownFormat(
-                "the first bytes match no known image format".into(),
-            ));
-        }
-        let mut limits = Limits::default();
-        limits.max_image_width = Some(MAX_DIMENSION);
-        limits.max_image_height = Some(MAX_DIMENSION);
-        limits.max_alloc = Some(MAX_ALLOC);
-        reader.limits(limits);
-        let mut decoder = reader.into_decoder().map_err(classify)?;
+        let mut decoder = image_decoder(bytes)?;
         let orientation = decoder.orientation().map_err(classify)?;
         let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
         image.apply_orientation(orientation);
@@ -56,6 +35,19 @@ impl Photo {
             image = image.resize(MAX_SIDE, MAX_SIDE, FilterType::Triangle);
         }
         Ok(Self::from_image(image))
+    }
+
+    /// An upright photo from RGBA pixels (a browser's decoding); the alpha is dropped, as
+    /// [`Photo::decode`] drops it. `None` unless there are `4 · width · height` bytes.
+    pub fn from_rgba(width: usize, height: usize, rgba: &[u8]) -> Option<Photo> {
+        if width == 0 || height == 0 || rgba.len() != 4 * width * height {
+            return None;
+        }
+        let rgb = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        Some(Photo { width, height, rgb })
     }
 
     /// Wraps an already decoded image.
@@ -76,6 +68,87 @@ impl Photo {
             pixels: &self.rgb,
         }
     }
+}
+
+/// A photo's size once upright, and the size [`Photo::decode`] brings it to, read from its
+/// header alone: what a faster decoder (the browser's) needs to decode it as `decode` would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodePlan {
+    pub width: u32,
+    pub height: u32,
+    pub target_width: u32,
+    pub target_height: u32,
+}
+
+/// The [`DecodePlan`] of a photo, or the error [`Photo::decode`] would give before decoding
+/// (empty, unknown or unread format, too large by its header). A damaged body is only found by
+/// decoding it.
+pub fn plan_decode(bytes: &[u8]) -> Result<DecodePlan, FaceError> {
+    let mut decoder = image_decoder(bytes)?;
+    let orientation = decoder.orientation().map_err(classify)?;
+    let (w, h) = decoder.dimensions();
+    use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
+    let (width, height) = match orientation {
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (h, w),
+        _ => (w, h),
+    };
+    let (target_width, target_height) = working_size(width, height);
+    Ok(DecodePlan {
+        width,
+        height,
+        target_width,
+        target_height,
+    })
+}
+
+/// The size [`Photo::decode`] brings an upright photo of `width` x `height` to: within
+/// [`MAX_SIDE`], rounded as the image crate's `resize` rounds.
+pub fn working_size(width: u32, height: u32) -> (u32, u32) {
+    if width.max(height) <= MAX_SIDE {
+        return (width, height);
+    }
+    let ratio = f64::min(
+        f64::from(MAX_SIDE) / f64::from(width),
+        f64::from(MAX_SIDE) / f64::from(height),
+    );
+    let fit = |side: u32| ((f64::from(side) * ratio).round() as u32).max(1);
+    (fit(width), fit(height))
+}
+
+/// The image crate's decoder for `bytes`, within the limits, after the checks both decoding
+/// and planning make.
+fn image_decoder(bytes: &[u8]) -> Result<Box<dyn ImageDecoder + '_>, FaceError> {
+    if bytes.is_empty() {
+        return Err(FaceError::Empty);
+    }
+    // Before the image crate guesses: it knows AVIF and TIFF by name but is built without
+    // their decoders (and knows HEIC and SVG not at all).
+    if let Some(format) = unread_format(bytes) {
+        return Err(FaceError::UnsupportedFormat(format));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| FaceError::Decode(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(FaceError::UnknownFormat(
+            "the first bytes match no known image format".into(),
+        ));
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let decoder = reader.into_decoder().map_err(classify)?;
+    // The image crate holds its decoders' own buffers to the limit, not the decoded image:
+    // a 20,000 x 20,000 RGB PNG would take 1.2 GB before anything could say no.
+    if decoder.total_bytes() > MAX_ALLOC {
+        return Err(FaceError::TooLarge(format!(
+            "{} bytes once decoded, over the limit of {MAX_ALLOC}",
+            decoder.total_bytes()
+        )));
+    }
+    Ok(Box::new(decoder))
 }
 
 /// Image formats a visitor may well give that this app does not decode, named by their first

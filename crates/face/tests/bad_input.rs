@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use cf_face::{FaceError, MAX_SIDE, Photo};
+use cf_face::{DecodePlan, FaceError, MAX_SIDE, Photo, plan_decode};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba};
 
 fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -172,4 +172,75 @@ fn heic_avif_tiff_and_svg_are_named() {
         Photo::decode(&iso(b"isom")),
         Err(FaceError::UnknownFormat(_))
     ));
+}
+
+/// What a faster decoder is told to do gives the photo `decode` gives: the same upright size,
+/// within the same bound, and the same refusals before any pixel is decoded.
+#[test]
+fn the_decode_plan_is_what_decode_does() {
+    let cases = [
+        encode(
+            DynamicImage::ImageRgb8(ImageBuffer::from_pixel(3200, 1001, Rgb([1, 2, 3]))),
+            ImageFormat::Png,
+        ),
+        encode(gradient(), ImageFormat::Jpeg),
+        insert_exif_orientation(
+            &encode(
+                DynamicImage::ImageRgb8(ImageBuffer::from_pixel(2400, 1800, Rgb([9, 9, 9]))),
+                ImageFormat::Jpeg,
+            ),
+            6,
+        ),
+    ];
+    for bytes in &cases {
+        let plan = plan_decode(bytes).unwrap();
+        let photo = Photo::decode(bytes).unwrap();
+        assert_eq!(
+            (plan.target_width as usize, plan.target_height as usize),
+            (photo.width, photo.height),
+            "{plan:?}"
+        );
+    }
+    assert_eq!(
+        plan_decode(&cases[2]).unwrap(),
+        DecodePlan {
+            width: 1800,
+            height: 2400,
+            target_width: 1200,
+            target_height: 1600,
+        },
+        "the EXIF rotation swaps the sides before the fit"
+    );
+    assert!(matches!(plan_decode(&[]), Err(FaceError::Empty)));
+    assert!(matches!(
+        plan_decode(b"II*\0 a tiff"),
+        Err(FaceError::UnsupportedFormat("TIFF"))
+    ));
+    // 20,000 x 20,000 RGB passes the side limit but not the memory one.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend_from_slice(&20_000u32.to_be_bytes());
+    chunk.extend_from_slice(&20_000u32.to_be_bytes());
+    chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&chunk);
+    png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    // Its (empty) data and end, so that the header reads as complete.
+    for empty in [b"IDAT", b"IEND"] {
+        png.extend_from_slice(&0u32.to_be_bytes());
+        png.extend_from_slice(empty);
+        png.extend_from_slice(&crc32(empty).to_be_bytes());
+    }
+    assert!(matches!(plan_decode(&png), Err(FaceError::TooLarge(_))));
+    let error = Photo::decode(&png).unwrap_err();
+    assert!(matches!(error, FaceError::TooLarge(_)), "{error}");
+}
+
+#[test]
+fn browser_pixels_become_the_same_photo() {
+    let rgba = [10, 20, 30, 255, 40, 50, 60, 0];
+    let photo = Photo::from_rgba(2, 1, &rgba).unwrap();
+    assert_eq!(photo.rgb, vec![10, 20, 30, 40, 50, 60]);
+    assert!(Photo::from_rgba(2, 2, &rgba).is_none());
+    assert!(Photo::from_rgba(0, 0, &[]).is_none());
 }

@@ -159,7 +159,7 @@ impl From<cf_face::FaceError> for PhotoProblem {
             },
             FaceError::TooLarge(_) => PhotoProblem::TooLarge { detail },
             FaceError::Decode(_) => PhotoProblem::Damaged { detail },
-            FaceError::BoxOutside(_) | FaceError::Degenerate => {
+            FaceError::BoxOutside(_) | FaceError::Degenerate | FaceError::NotAFace(_) => {
                 PhotoProblem::NoFaceInBox { detail }
             }
             FaceError::Model { .. } | FaceError::Inference { .. } => {

@@ -1,0 +1,200 @@
+//! `cfaces eval-detect`: the detector on annotated group photos (../shared/data/faces-detection,
+//! WIDER FACE validation): recall by face height and false boxes per photo, for the detector's
+//! own boxes and for the faces the pipeline keeps (boxes whose landmarks are laid out as a face).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use cf_face::DetectorLayout;
+use cf_metrics::detection::{BANDS, DetectionTally, Rect, parse_boxes};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::faces::{ModelArgs, read_photo};
+
+#[derive(Args, Debug)]
+pub struct EvalDetectArgs {
+    /// The annotated set: a folder with boxes.tsv, ignore_invalid.tsv and the photos they name.
+    #[arg(long, default_value = "../shared/data/faces-detection")]
+    dataset: PathBuf,
+    /// Detector layouts to measure, side by side (default: all: stretch, letterbox, tiles).
+    #[arg(long, value_delimiter = ',')]
+    layouts: Option<Vec<String>>,
+    /// Faces shorter than this (pixels) are not scored: a detection on one is neither a hit nor
+    /// a false box.
+    #[arg(long, default_value_t = 16.0)]
+    scored_from: f32,
+    #[command(flatten)]
+    models: ModelArgs,
+}
+
+fn read_annotations(path: &std::path::Path) -> Result<Vec<(String, Vec<Rect>)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_boxes(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// One layout's pass over the set.
+struct Pass {
+    boxes: DetectionTally,
+    kept: DetectionTally,
+    kept_by_event: BTreeMap<String, DetectionTally>,
+    detect_seconds: f64,
+    faces_seconds: f64,
+}
+
+pub fn run(args: EvalDetectArgs) -> Result<()> {
+    let mut pipeline = args.models.pipeline()?;
+    let photos = read_annotations(&args.dataset.join("boxes.tsv"))?;
+    let ignore_file = args.dataset.join("ignore_invalid.tsv");
+    let ignore: BTreeMap<String, Vec<Rect>> = if ignore_file.exists() {
+        read_annotations(&ignore_file)?.into_iter().collect()
+    } else {
+        BTreeMap::new()
+    };
+    // Decoded once; the annotation is in the file's pixels, which the pipeline may have shrunk.
+    let progress = ProgressBar::new(photos.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} photos decoded, eta {eta}")
+            .expect("valid template"),
+    );
+    let mut decoded = Vec::with_capacity(photos.len());
+    for (path, _) in &photos {
+        let file = args.dataset.join(path);
+        let photo = read_photo(&file)?;
+        let file_width = image::image_dimensions(&file)
+            .with_context(|| format!("{}", file.display()))?
+            .0;
+        decoded.push((file_width as f32 / photo.width as f32, photo));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+
+    let layouts: Vec<DetectorLayout> = match &args.layouts {
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                DetectorLayout::ALL
+                    .into_iter()
+                    .find(|l| l.name() == name.as_str())
+                    .with_context(|| {
+                        format!("unknown layout {name:?}: stretch, letterbox or tiles")
+                    })
+            })
+            .collect::<Result<_>>()?,
+        None => DetectorLayout::ALL.to_vec(),
+    };
+    let mut passes = Vec::new();
+    for &layout in &layouts {
+        pipeline.set_detector_layout(layout);
+        let mut pass = Pass {
+            boxes: DetectionTally::default(),
+            kept: DetectionTally::default(),
+            kept_by_event: BTreeMap::new(),
+            detect_seconds: 0.0,
+            faces_seconds: 0.0,
+        };
+        let progress = ProgressBar::new(photos.len() as u64).with_style(
+            ProgressStyle::with_template(&format!(
+                "{{bar:40}} {} {{pos}}/{{len}}, eta {{eta}}",
+                layout.name()
+            ))
+            .expect("valid template"),
+        );
+        // One photo at a time, so that the times are of one photo on one core.
+        for ((path, faces), (scale, photo)) in photos.iter().zip(&decoded) {
+            let started = Instant::now();
+            let boxes = pipeline.boxes(photo)?;
+            pass.detect_seconds += started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let kept = pipeline.faces(photo)?;
+            pass.faces_seconds += started.elapsed().as_secs_f64();
+            let rect = |b: &cf_face::FaceBox| [b.x1, b.y1, b.x2, b.y2].map(|v| v * scale);
+            let ignored = ignore.get(path).map_or(&[][..], Vec::as_slice);
+            let detected: Vec<Rect> = boxes.iter().map(rect).collect();
+            let kept: Vec<Rect> = kept.iter().map(|f| rect(&f.bbox)).collect();
+            pass.boxes.add(faces, ignored, &detected, args.scored_from);
+            pass.kept.add(faces, ignored, &kept, args.scored_from);
+            let event = path.split('/').rev().nth(1).unwrap_or("").to_string();
+            pass.kept_by_event.entry(event).or_default().add(
+                faces,
+                ignored,
+                &kept,
+                args.scored_from,
+            );
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+        passes.push((layout, pass));
+    }
+
+    let first = &passes[0].1.boxes;
+    println!(
+        "{}: {} photos, {} faces; a hit is IoU >= 0.5; faces under {} px not scored",
+        args.dataset.display(),
+        first.photos,
+        first.bands.iter().map(|b| b.0).sum::<usize>(),
+        args.scored_from
+    );
+    let band_name = |&(low, high): &(f32, f32)| {
+        if high.is_finite() {
+            format!("{low:.0}-{high:.0} px")
+        } else {
+            format!(">= {low:.0} px")
+        }
+    };
+    println!(
+        "{:<34}{}  >= 32 px  false boxes/photo",
+        "recall by face height",
+        BANDS
+            .iter()
+            .map(|b| format!("{:>10}", band_name(b)))
+            .collect::<String>()
+    );
+    println!(
+        "{:<34}{}",
+        "faces",
+        first
+            .bands
+            .iter()
+            .map(|b| format!("{:>10}", b.0))
+            .collect::<String>()
+    );
+    let n = photos.len().max(1) as f64;
+    for (layout, pass) in &passes {
+        for (what, tally) in [
+            ("detector's boxes", &pass.boxes),
+            ("kept (landmarks a face)", &pass.kept),
+        ] {
+            let recalls: String = tally
+                .bands
+                .iter()
+                .map(|&(faces, hits)| format!("{:>10.3}", hits as f64 / faces.max(1) as f64))
+                .collect();
+            println!(
+                "{:<34}{recalls}  {:>8.3}  {:>8.2} ({} of {})",
+                format!("{}, {what}", layout.name()),
+                tally.recall_from(32.0),
+                tally.false_boxes_per_photo(),
+                tally.false_boxes,
+                tally.detections
+            );
+        }
+        println!(
+            "  {}: time per photo on one core: detect {:.1} ms; detect + landmarks of every box {:.1} ms",
+            layout.name(),
+            1e3 * pass.detect_seconds / n,
+            1e3 * pass.faces_seconds / n
+        );
+        for (event, tally) in &pass.kept_by_event {
+            println!(
+                "    {event:<24} kept: recall >= 32 px {:.3}, false boxes/photo {:.2} ({} photos)",
+                tally.recall_from(32.0),
+                tally.false_boxes_per_photo(),
+                tally.photos
+            );
+        }
+    }
+    Ok(())
+}

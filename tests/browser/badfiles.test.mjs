@@ -1,0 +1,280 @@
+// The odd files real visitors give, each in one page after the other: what the page says for
+// each, and that it stays alive and still matches a real photo afterwards. Files are made here
+// (PNG and GIF written byte by byte, JPEGs by the browser's canvas) so that each is exactly the
+// case it names.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
+import {
+  ARTIFACTS, siteAndBrowser, openPage, ready, matches, changedMatches, givePhoto, photo, composePhoto, withExifOrientation, chosenBox,
+} from "./browser.mjs";
+
+const env = siteAndBrowser();
+
+function u32(n) {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+function chunk(type, data) {
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  return Buffer.concat([u32(data.length), body, u32(crc32(body))]);
+}
+
+/** A PNG of `width` x `height`: colour type (0 grey, 2 RGB, 6 RGBA), bit depth, raw rows. */
+function png(width, height, colourType, depth, rows) {
+  const header = Buffer.concat([u32(width), u32(height), Buffer.from([depth, colourType, 0, 0, 0])]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", rows),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+/** Filter-0 scanlines of `pixels` (RGBA bytes) in the given layout, deflated. */
+function pngRows(width, height, rgba, layout) {
+  const channels = { grey: 1, rgb: 3, rgba: 4, rgb16: 6 }[layout];
+  const line = 1 + width * channels;
+  const raw = Buffer.alloc(line * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      const o = y * line + 1 + x * channels;
+      const [r, g, b, a] = [rgba[i], rgba[i + 1], rgba[i + 2], rgba[i + 3]];
+      if (layout === "grey") raw[o] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+      if (layout === "rgb") raw.set([r, g, b], o);
+      if (layout === "rgba") raw.set([r, g, b, x < width / 8 ? 0 : a], o); // a transparent band
+      if (layout === "rgb16") raw.set([r, r, g, g, b, b], o);
+    }
+  }
+  return deflateSync(raw, { level: 1 });
+}
+
+/** Rows of a huge all-black RGB PNG, deflated without holding the raw image. */
+function blackRows(width, height) {
+  return deflateSync(Buffer.alloc((1 + width * 3) * height), { level: 1 });
+}
+
+/** A GIF of grey frames (each `width` x `height` bytes of grey levels), looping. */
+function gif(width, height, frames) {
+  const le16 = (n) => Buffer.from([n & 255, n >> 8]);
+  const palette = Buffer.alloc(768);
+  for (let i = 0; i < 256; i++) palette.set([i, i, i], i * 3);
+  const parts = [Buffer.from("GIF89a", "latin1"), le16(width), le16(height), Buffer.from([0xf7, 0, 0]), palette];
+  parts.push(Buffer.from([0x21, 0xff, 11]), Buffer.from("NETSCAPE2.0", "latin1"), Buffer.from([3, 1, 0, 0, 0]));
+  for (const frame of frames) {
+    parts.push(Buffer.from([0x21, 0xf9, 4, 0, 50, 0, 0, 0])); // 0.5 s a frame
+    parts.push(Buffer.from([0x2c]), le16(0), le16(0), le16(width), le16(height), Buffer.from([0]));
+    parts.push(Buffer.from([8]), subBlocks(lzw(frame)));
+  }
+  parts.push(Buffer.from([0x3b]));
+  return Buffer.concat(parts);
+}
+
+/** GIF's LZW of 8-bit codes, with a clear code before the table fills. */
+function lzw(pixels) {
+  const clear = 256, end = 257;
+  const out = [];
+  let acc = 0, bits = 0, size = 9;
+  const emit = (code) => {
+    acc |= code << bits;
+    bits += size;
+    while (bits >= 8) {
+      out.push(acc & 255);
+      acc >>>= 8;
+      bits -= 8;
+    }
+  };
+  let table = new Map();
+  let next = 258;
+  emit(clear);
+  let prefix = pixels[0];
+  for (let i = 1; i < pixels.length; i++) {
+    const k = pixels[i];
+    const key = prefix * 256 + k;
+    const known = table.get(key);
+    if (known !== undefined) {
+      prefix = known;
+      continue;
+    }
+    emit(prefix);
+    if (next < 4096) {
+      table.set(key, next++);
+      if (next > 1 << size && size < 12) size++;
+    } else {
+      emit(clear);
+      table = new Map();
+      next = 258;
+      size = 9;
+    }
+    prefix = k;
+  }
+  emit(prefix);
+  // The decoder, one entry behind, widens its codes before it reads the end code.
+  if (next >= 1 << size && size < 12) size++;
+  emit(end);
+  if (bits > 0) out.push(acc & 255);
+  return Buffer.from(out);
+}
+
+function subBlocks(data) {
+  const parts = [];
+  for (let i = 0; i < data.length; i += 255) {
+    const piece = data.subarray(i, i + 255);
+    parts.push(Buffer.from([piece.length]), piece);
+  }
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+/** obama.jpg's pixels at `width` x `height`, decoded and scaled by the browser: RGBA bytes. */
+async function pixelsOf(page, name, width, height) {
+  const source = `data:image/jpeg;base64,${(await readFile(photo(name))).toString("base64")}`;
+  const base64 = await page.evaluate(
+    async ({ source, width, height }) => {
+      const image = new Image();
+      await new Promise((ok) => { image.onload = ok; image.src = source; });
+      const canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      const ctx = canvas.getContext("2d");
+      ctx.drawImage(image, 0, 0, width, height);
+      const data = ctx.getImageData(0, 0, width, height).data;
+      let text = "";
+      for (let i = 0; i < data.length; i += 0x8000) text += String.fromCharCode(...data.subarray(i, i + 0x8000));
+      return btoa(text);
+    },
+    { source, width, height },
+  );
+  return Buffer.from(base64, "base64");
+}
+
+async function answerTo(page, file) {
+  await page.setInputFiles("#photo-input", file);
+}
+
+/** The message shown for the photo, once it says `expected`. */
+async function says(page, expected, timeout = 60_000) {
+  const message = page.locator("#photo-message").filter({ hasText: expected });
+  await message.waitFor({ timeout });
+  return message.textContent();
+}
+
+test("the bad-file matrix: each file gets its own plain sentence, and the page goes on matching", async () => {
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
+  await ready(page);
+  const [w, h] = [455, 569];
+  const obama = await pixelsOf(page, "obama.jpg", w, h);
+  const grey = Buffer.alloc(w * h);
+  for (let i = 0; i < w * h; i++) grey[i] = Math.round(0.299 * obama[i * 4] + 0.587 * obama[i * 4 + 1] + 0.114 * obama[i * 4 + 2]);
+  const rgbPng = png(w, h, 2, 8, pngRows(w, h, obama, "rgb"));
+  const badCrc = Buffer.from(rgbPng);
+  badCrc[8 + 8 + 13] ^= 0xff; // the IHDR chunk's CRC
+  const truncated = (await readFile(photo("obama.jpg"))).subarray(0, 2000);
+  const faceless = await composePhoto(page, [], 800, 600, `
+    const g = ctx.createLinearGradient(0, 0, 800, 600);
+    g.addColorStop(0, "#335"); g.addColorStop(1, "#cb9");
+    ctx.fillStyle = g; ctx.fillRect(0, 0, 800, 600);
+  `);
+  const tiny = png(16, 16, 2, 8, pngRows(16, 16, obama.subarray(0, 16 * 16 * 4), "rgb"));
+
+  // [name, mime, bytes, what the page must say (a face's matches: null)]
+  const matrix = [
+    ["empty.jpg", "image/jpeg", Buffer.alloc(0), "The file is empty."],
+    ["notes.jpg", "image/jpeg", Buffer.from("these are my notes, not a photo\n"), "not a photo the page can read"],
+    ["cut.jpg", "image/jpeg", truncated, /damaged|No face was found/],
+    ["bad-crc.png", "image/png", badCrc, "damaged"],
+    ["huge.png", "image/png", png(20000, 20000, 2, 8, blackRows(20000, 20000)), "too large"],
+    ["panorama.png", "image/png", png(30000, 200, 2, 8, blackRows(30000, 200)), "too large"],
+    ["grey.png", "image/png", png(w, h, 0, 8, pngRows(w, h, obama, "grey")), null],
+    ["alpha.png", "image/png", png(w, h, 6, 8, pngRows(w, h, obama, "rgba")), null],
+    ["deep.png", "image/png", png(w, h, 2, 16, pngRows(w, h, obama, "rgb16")), null],
+    ["animated.gif", "image/gif", gif(w, h, [grey, Buffer.alloc(w * h, 128)]), null],
+    ["IMG_0002.HEIC", "image/heic", Buffer.concat([u32(24), Buffer.from("ftypheic"), Buffer.alloc(12)]), "This is an HEIC photo"],
+    ["scan.tiff", "image/tiff", Buffer.concat([Buffer.from("II*\0", "latin1"), Buffer.alloc(60)]), "TIFF file"],
+    ["logo.svg", "image/svg+xml", Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'), "SVG file"],
+    ["tiny.png", "image/png", tiny, "No face was found"],
+    ["wall.jpg", "image/jpeg", faceless.buffer, "No face was found"],
+  ];
+  const seen = [];
+  for (const [name, mimeType, buffer, expected] of matrix) {
+    const started = Date.now();
+    await answerTo(page, { name, mimeType, buffer });
+    if (expected === null) {
+      await page.locator("#photo-message[data-faces='1']").waitFor({ timeout: 60_000 });
+      await page.locator("#matches .card").first().waitFor({ timeout: 60_000 });
+      seen.push(`${name}: one face, best match ${(await matches(page))[0].name}`);
+    } else {
+      const text = await says(page, expected);
+      seen.push(`${name}: "${text.trim()}" in ${Date.now() - started} ms`);
+      if (name === "huge.png") assert.ok(Date.now() - started < 3000, "a 20000 x 20000 photo is answered within 3 s");
+      // A refused file leaves no matches of an earlier photo on the page.
+      assert.equal(await page.locator("#matches .card").count(), 0, `${name}: no stale matches`);
+    }
+    if (["notes.jpg", "IMG_0002.HEIC", "huge.png"].includes(name)) {
+      await page.screenshot({ path: join(ARTIFACTS, `bad-file-${name.replace(/\W/g, "-")}.png`), fullPage: true });
+    }
+  }
+  console.log(seen.join("\n"));
+  // After all of them the page still matches a real photo.
+  const after = await givePhoto(page, photo("obama2.jpg"));
+  assert.ok(after.length > 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a 12 MP photo and a crowd of 30 are answered; a photo given during another's analysis wins", async () => {
+  const { context, page, errors } = await openPage(env.browser, env.site.url);
+  await ready(page);
+  const phone = await composePhoto(page, ["obama.jpg"], 4032, 3024, `
+    ctx.drawImage(images[0], 0, 0, 910, 1137, 1400, 500, 1200, 1500);
+  `);
+  const upright = await givePhoto(page, phone);
+  assert.equal(await page.locator(".face-box").count(), 1, "the phone photo's face is boxed");
+  const uprightBox = await chosenBox(page);
+  // A phone held upright stores its 12 MP sideways with EXIF orientation 6: the browser turns
+  // and shrinks it in one decode, and the face is where it is shown.
+  const sideways = await composePhoto(page, ["obama.jpg"], 3024, 4032, `
+    ctx.translate(0, 4032); ctx.rotate(-Math.PI / 2); ctx.drawImage(images[0], 0, 0, 910, 1137, 1400, 500, 1200, 1500);
+  `);
+  await page.setInputFiles("#photo-input", { ...sideways, buffer: withExifOrientation(sideways.buffer, 6) });
+  const turned = await changedMatches(page, upright);
+  assert.equal(await page.locator(".face-box").count(), 1, "the turned phone photo's face is boxed");
+  const frame = await page.locator("#photo").boundingBox();
+  assert.ok(frame.width > frame.height, "shown as the phone showed it (landscape)");
+  const turnedBox = await chosenBox(page);
+  turnedBox.forEach((v, i) => assert.ok(Math.abs(v - uprightBox[i]) < 0.03, `box ${turnedBox} vs ${uprightBox}`));
+  assert.equal(turned[0].item, upright[0].item, "the same best match as the photo stored upright");
+
+  const crowd = await composePhoto(page, ["obama.jpg", "biden.jpg", "obama2.jpg"], 1800, 1500, `
+    const crops = [[0, 0, 910, 1137], [0, 300, 970, 1300], [0, 100, 626, 800]];
+    for (let i = 0; i < 30; i++) {
+      const [sx, sy, sw, sh] = crops[i % 3];
+      ctx.drawImage(images[i % 3], sx, sy, sw, sh, (i % 6) * 300 + 30, Math.floor(i / 6) * 300 + 10, 240, 280);
+    }
+  `);
+  await page.setInputFiles("#photo-input", crowd);
+  await page.locator("#matches .card").first().waitFor({ timeout: 60_000 });
+  const boxes = await page.locator(".face-box").count();
+  console.log(`the crowd of 30: ${boxes} faces boxed`);
+  assert.ok(boxes >= 1, "some of the crowd is boxed and matched");
+
+  // The last photo given is the one answered, whatever was still being worked on.
+  const alone = await givePhoto(page, photo("obama2.jpg"));
+  await givePhoto(page, photo("biden.jpg"));
+  await page.setInputFiles("#photo-input", phone);
+  await page.setInputFiles("#photo-input", photo("obama2.jpg"));
+  await page.waitForFunction(
+    (want) => [...document.querySelectorAll("#matches .card")].map((c) => c.dataset.item).join() === want,
+    alone.map((m) => String(m.item)).join(),
+    { timeout: 60_000 },
+  );
+  await page.waitForTimeout(1500);
+  assert.deepEqual((await matches(page)).map((m) => m.item), alone.map((m) => m.item), "no older photo's matches replace them");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
