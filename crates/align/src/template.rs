@@ -16,19 +16,22 @@ pub const ARCFACE_112: FivePoints = [
     Point::new(70.7299, 92.2041),
 ];
 
+/// The mean of some points (a non-empty slice).
+fn mean_of(points: &[Point]) -> Point {
+    let count = points.len() as f32;
+    let (x, y) = points
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
+    Point::new(x / count, y / count)
+}
+
 /// The five points from the 68-point iBUG layout: the two eye centres (means of points 36–41 and
 /// 42–47), the nose tip (30) and the mouth corners (48, 54). `None` unless exactly 68 points.
 pub fn five_from_68(points: &[Point]) -> Option<FivePoints> {
     if points.len() != 68 {
         return None;
     }
-    let mean = |range: std::ops::Range<usize>| {
-        let count = range.len() as f32;
-        let (x, y) = points[range]
-            .iter()
-            .fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
-        Point::new(x / count, y / count)
-    };
+    let mean = |range: std::ops::Range<usize>| mean_of(&points[range]);
     Some([
         mean(36..42),
         mean(42..48),
@@ -73,13 +76,7 @@ pub fn face_layout_fault(points: &[Point]) -> Option<LayoutFault> {
     if points.len() != 68 {
         return Some(LayoutFault::EyesTogether);
     }
-    let mean = |range: std::ops::Range<usize>| {
-        let count = range.len() as f32;
-        let (x, y) = points[range]
-            .iter()
-            .fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
-        Point::new(x / count, y / count)
-    };
+    let mean = |range: std::ops::Range<usize>| mean_of(&points[range]);
     let (left_eye, right_eye) = (mean(36..42), mean(42..48));
     let (ex, ey) = (right_eye.x - left_eye.x, right_eye.y - left_eye.y);
     let eye_distance = ex.hypot(ey);
