@@ -18,9 +18,19 @@ test("after a first visit the page works offline: reload with the network cut, g
   await page.goto(env.site.url);
   await ready(page);
   const manifest = await page.evaluate(async () => {
+    // `ready` resolves once a worker is active, which may still be "activating" (running its
+    // activate handler); the state this test needs is the one after that.
     const registration = await navigator.serviceWorker.ready;
+    const worker = registration.active;
+    if (worker.state !== "activated") {
+      await new Promise((resolve) => {
+        const settled = () => worker.state !== "activating" && resolve();
+        worker.addEventListener("statechange", settled);
+        settled();
+      });
+    }
     const response = await fetch("manifest.webmanifest");
-    return { active: registration.active?.state, manifest: await response.json() };
+    return { active: worker.state, manifest: await response.json() };
   });
   assert.equal(manifest.active, "activated");
   assert.equal(manifest.manifest.display, "standalone", "installable: a web manifest");

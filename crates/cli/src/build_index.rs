@@ -39,7 +39,7 @@ use crate::thumbnails::{self, THUMB_ENLARGE, THUMB_QUALITY, THUMB_SIZE, hex};
 /// Bumped whenever a cached result would no longer be what the code computes.
 const CACHE_VERSION: u32 = 5;
 const CATALOG_FILE: &str = "catalog.json";
-const PIPELINE_MODELS: [&str; 2] = [cf_face::detect::FILE, cf_face::landmarks::FILE];
+const PIPELINE_MODELS: [&str; 3] = cf_face::PIPELINE_FILES;
 const GENDER_MODEL: &str = DlibAttribute::Gender.file();
 
 #[derive(Args, Debug)]
@@ -295,7 +295,15 @@ impl Models {
             entries.insert(file.to_string(), file_entry(file, &bytes));
             Ok(bytes)
         };
-        let pipeline = FacePipeline::new(&read(PIPELINE_MODELS[0])?, &read(PIPELINE_MODELS[1])?)?;
+        let mut pipeline_files = HashMap::new();
+        for file in PIPELINE_MODELS {
+            pipeline_files.insert(file, read(file)?);
+        }
+        let pipeline = FacePipeline::load(|file| {
+            Ok(pipeline_files
+                .remove(file)
+                .expect("every pipeline file was read"))
+        })?;
         let gender = DlibAttributeNet::new(DlibAttribute::Gender, &read(GENDER_MODEL)?)?;
         let mut networks = Vec::new();
         for spec in specs {

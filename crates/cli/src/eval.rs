@@ -700,16 +700,24 @@ fn report_verification(
             Some(a.vector.iter().zip(&b.vector).map(|(x, y)| x * y).sum())
         })
         .collect();
+    // Only the pair files' images were analysed; of those, the ones without a face.
+    let faceless = pairs
+        .iter()
+        .flat_map(|p| [p.first.path(), p.second.path()])
+        .collect::<std::collections::HashSet<_>>()
+        .iter()
+        .filter(|path| !by_path.contains_key(*path))
+        .count();
     let Some(result) = k_fold_verification(pairs, &scores) else {
         bail!("the pair file needs at least two folds");
     };
     let dim = by_path.values().next().map_or(0, |a| a.vector.len());
     println!(
-        "{name} ({dim}-d): LFW {}-fold accuracy {:.2} % ± {:.2}; {} images without a face, {} pairs unscored (counted wrong)",
+        "{name} ({dim}-d): LFW {}-fold accuracy {:.2} % ± {:.2}; {} of its images without a face, {} pairs unscored (counted wrong)",
         result.fold_accuracies.len(),
         100.0 * result.mean,
         100.0 * result.std,
-        analysed.iter().filter(|a| a.is_none()).count(),
+        faceless,
         result.unscored,
     );
     let threshold = result.thresholds.iter().sum::<f32>() / result.thresholds.len() as f32;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use cf_face::DetectorLayout;
+use cf_face::{Detector, DetectorKind};
 use cf_metrics::detection::{BANDS, DetectionTally, Rect, parse_boxes};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,9 +19,13 @@ pub struct EvalDetectArgs {
     /// The annotated set: a folder with boxes.tsv, ignore_invalid.tsv and the photos they name.
     #[arg(long, default_value = "../shared/data/faces-detection")]
     dataset: PathBuf,
-    /// Detector layouts to measure, side by side (default: all: stretch, letterbox, tiles).
+    /// Detectors to measure, side by side (default: all: yunet, rfb-stretch, rfb-letterbox,
+    /// rfb-tiles).
     #[arg(long, value_delimiter = ',')]
-    layouts: Option<Vec<String>>,
+    detectors: Option<Vec<String>>,
+    /// YuNet's score thresholds to measure it at, side by side (default: the pipeline's).
+    #[arg(long, value_delimiter = ',')]
+    yunet_scores: Option<Vec<f32>>,
     /// Faces shorter than this (pixels) are not scored: a detection on one is neither a hit nor
     /// a false box.
     #[arg(long, default_value_t = 16.0)]
@@ -36,7 +40,7 @@ fn read_annotations(path: &std::path::Path) -> Result<Vec<(String, Vec<Rect>)>> 
     parse_boxes(&text).with_context(|| format!("{}", path.display()))
 }
 
-/// One layout's pass over the set.
+/// One detector's pass over the set.
 struct Pass {
     boxes: DetectionTally,
     kept: DetectionTally,
@@ -71,23 +75,42 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
     }
     progress.finish_and_clear();
 
-    let layouts: Vec<DetectorLayout> = match &args.layouts {
+    let kinds: Vec<DetectorKind> = match &args.detectors {
         Some(names) => names
             .iter()
             .map(|name| {
-                DetectorLayout::ALL
+                DetectorKind::ALL
                     .into_iter()
-                    .find(|l| l.name() == name.as_str())
+                    .find(|k| k.name() == name.as_str())
                     .with_context(|| {
-                        format!("unknown layout {name:?}: stretch, letterbox or tiles")
+                        let known: Vec<&str> = DetectorKind::ALL.iter().map(|k| k.name()).collect();
+                        format!("unknown detector {name:?}; known: {}", known.join(", "))
                     })
             })
             .collect::<Result<_>>()?,
-        None => DetectorLayout::ALL.to_vec(),
+        None => DetectorKind::ALL.to_vec(),
     };
+    // Each detector once, YuNet once per threshold asked for.
+    let mut runs: Vec<(DetectorKind, Option<f32>)> = Vec::new();
+    for &kind in &kinds {
+        match (&args.yunet_scores, kind) {
+            (Some(scores), DetectorKind::YuNet) => {
+                runs.extend(scores.iter().map(|&s| (kind, Some(s))));
+            }
+            _ => runs.push((kind, None)),
+        }
+    }
     let mut passes = Vec::new();
-    for &layout in &layouts {
-        pipeline.set_detector_layout(layout);
+    for &(kind, threshold) in &runs {
+        let mut detector = Detector::load(kind, |file| args.models.read_model(file))?;
+        if let Some(threshold) = threshold {
+            detector.set_score_threshold(threshold);
+        }
+        pipeline.set_detector(detector);
+        let name = match threshold {
+            Some(t) => format!("{} at {t}", kind.name()),
+            None => kind.name().to_string(),
+        };
         let mut pass = Pass {
             boxes: DetectionTally::default(),
             kept: DetectionTally::default(),
@@ -97,8 +120,7 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
         };
         let progress = ProgressBar::new(photos.len() as u64).with_style(
             ProgressStyle::with_template(&format!(
-                "{{bar:40}} {} {{pos}}/{{len}}, eta {{eta}}",
-                layout.name()
+                "{{bar:40}} {name} {{pos}}/{{len}}, eta {{eta}}"
             ))
             .expect("valid template"),
         );
@@ -126,7 +148,7 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
             progress.inc(1);
         }
         progress.finish_and_clear();
-        passes.push((layout, pass));
+        passes.push((name, pass));
     }
 
     let first = &passes[0].1.boxes;
@@ -145,7 +167,7 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
         }
     };
     println!(
-        "{:<34}{}  >= 32 px  false boxes/photo",
+        "{:<44}{}  >= 32 px  false boxes/photo",
         "recall by face height",
         BANDS
             .iter()
@@ -153,7 +175,7 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
             .collect::<String>()
     );
     println!(
-        "{:<34}{}",
+        "{:<44}{}",
         "faces",
         first
             .bands
@@ -162,7 +184,7 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
             .collect::<String>()
     );
     let n = photos.len().max(1) as f64;
-    for (layout, pass) in &passes {
+    for (name, pass) in &passes {
         for (what, tally) in [
             ("detector's boxes", &pass.boxes),
             ("kept (landmarks a face)", &pass.kept),
@@ -173,8 +195,8 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
                 .map(|&(faces, hits)| format!("{:>10.3}", hits as f64 / faces.max(1) as f64))
                 .collect();
             println!(
-                "{:<34}{recalls}  {:>8.3}  {:>8.2} ({} of {})",
-                format!("{}, {what}", layout.name()),
+                "{:<44}{recalls}  {:>8.3}  {:>8.2} ({} of {})",
+                format!("{name}, {what}"),
                 tally.recall_from(32.0),
                 tally.false_boxes_per_photo(),
                 tally.false_boxes,
@@ -182,8 +204,7 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
             );
         }
         println!(
-            "  {}: time per photo on one core: detect {:.1} ms; detect + landmarks of every box {:.1} ms",
-            layout.name(),
+            "  {name}: time per photo on one core: detect {:.1} ms; detect + landmarks of every box {:.1} ms",
             1e3 * pass.detect_seconds / n,
             1e3 * pass.faces_seconds / n
         );

@@ -32,11 +32,16 @@ impl ModelArgs {
         })
     }
 
+    /// [`Self::read`] for the pipeline's own loaders.
+    pub fn read_model(&self, file: &str) -> Result<Vec<u8>, FaceError> {
+        self.read(file).map_err(|e| FaceError::Model {
+            model: file.into(),
+            reason: format!("{e:#}"),
+        })
+    }
+
     pub fn pipeline(&self) -> Result<FacePipeline> {
-        Ok(FacePipeline::new(
-            &self.read(cf_face::detect::FILE)?,
-            &self.read(cf_face::landmarks::FILE)?,
-        )?)
+        Ok(FacePipeline::load(|file| self.read_model(file))?)
     }
 
     pub fn spec(&self) -> Result<NetworkSpec> {
@@ -51,12 +56,7 @@ impl ModelArgs {
 
     pub fn network(&self) -> Result<Network> {
         let spec = self.spec()?;
-        Ok(Network::load(spec, |file| {
-            self.read(file).map_err(|e| FaceError::Model {
-                model: file.into(),
-                reason: format!("{e:#}"),
-            })
-        })?)
+        Ok(Network::load(spec, |file| self.read_model(file))?)
     }
 
     /// Bytes of the models `network` loads, detector and landmarks excluded.

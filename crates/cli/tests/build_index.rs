@@ -43,7 +43,7 @@ fn fixture() -> Option<(PathBuf, PathBuf)> {
     .join("../..");
     let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
     let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
-    let ready = models.join(cf_face::detect::FILE).exists()
+    let ready = models.join(cf_face::detect::FILES[1]).exists()
         && photos
             .as_ref()
             .is_some_and(|p| p.join("obama.jpg").exists());
@@ -210,8 +210,8 @@ fn builds_verifies_resumes_and_is_deterministic() {
         "{verified}"
     );
     assert!(verified.contains("thumbnails: ok, all 4"), "{verified}");
-    // Detector, landmarks and the gender network, then one model per network.
-    assert!(verified.contains("models: ok, 5 files"), "{verified}");
+    // The detector's two sizes, landmarks and the gender network, then one model per network.
+    assert!(verified.contains("models: ok, 6 files"), "{verified}");
     let thumb = fs::read_dir(&thumbs)
         .unwrap()
         .next()

@@ -3,6 +3,7 @@
 //! keep arriving, so that on a slow network preparing hides behind downloading.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use cf_face::{DlibAttribute, DlibAttributeNet, FacePipeline, Network, NetworkSpec};
 use cf_protocol::{INDEX_BASE, LoadProblem, LoadStage, LoadTimes, MODELS_BASE};
@@ -167,19 +168,30 @@ async fn load_network<S: FileStore, C: Clock>(
     let mut times = LoadTimes::default();
 
     let pipeline_bytes = next_files(pipeline_files.len()).await?;
-    let pipeline = match (pipeline_files, &pipeline_bytes[..]) {
-        ([], []) => None,
-        ([detector, _], [detector_bytes, landmark_bytes]) => {
-            Some(timed(clock, &mut times.pipeline, || {
-                FacePipeline::new(detector_bytes, landmark_bytes)
-                    .map_err(|e| model_problem(e, &detector.file))
-            })?)
-        }
-        _ => {
-            return Err(LoadProblem::Index {
-                detail: "the manifest must list the detector and landmark models".into(),
-            });
-        }
+    let listed: Vec<&str> = pipeline_files.iter().map(|f| f.file.as_str()).collect();
+    let pipeline = if listed.is_empty() {
+        None
+    } else if listed == cf_face::PIPELINE_FILES {
+        let mut by_name: HashMap<&str, Vec<u8>> = listed.into_iter().zip(pipeline_bytes).collect();
+        Some(timed(clock, &mut times.pipeline, || {
+            FacePipeline::load(|file| {
+                by_name
+                    .remove(file)
+                    .ok_or_else(|| cf_face::FaceError::Model {
+                        model: file.into(),
+                        reason: "asked for twice".into(),
+                    })
+            })
+            .map_err(|e| model_problem(e, cf_face::PIPELINE_FILES[0]))
+        })?)
+    } else {
+        return Err(LoadProblem::Index {
+            detail: format!(
+                "the manifest lists the face models {listed:?}; this page's pipeline loads {:?} \
+                 (an index built by an older cfaces: build it again)",
+                cf_face::PIPELINE_FILES
+            ),
+        });
     };
     let gender_bytes = next_files(gender_files.len()).await?;
     let gender = match (gender_files.first(), gender_bytes.first()) {

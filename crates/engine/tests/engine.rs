@@ -112,7 +112,7 @@ fn a_photo_given_before_the_load_waits_for_it_and_a_failed_load_answers_it() {
     };
     assert_eq!(network, "mobilefacenet192");
     assert!(
-        matches!(problem, LoadProblem::Http { status: 404, file } if file == cf_face::detect::FILE),
+        matches!(problem, LoadProblem::Http { status: 404, file } if file == cf_face::detect::FILES[0]),
         "{problem:?}"
     );
     assert_eq!((*seq, photo_problem), (1, &PhotoProblem::NotReady));
@@ -148,7 +148,7 @@ fn a_manifest_that_does_not_parse_and_an_unknown_network_are_their_own_problems(
 /// here (a failure under CF_REQUIRE_MODELS=1).
 fn served_site() -> Option<(MemoryStore, Option<PathBuf>)> {
     let models = std::env::var_os("CF_MODELS").map_or(root().join("models"), PathBuf::from);
-    if !models.join(cf_face::detect::FILE).exists() {
+    if !models.join(cf_face::detect::FILES[1]).exists() {
         assert!(
             std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"),
             "models missing: run scripts/fetch-models.sh"
@@ -251,11 +251,7 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
     .unwrap();
     let models = std::env::var_os("CF_MODELS").map_or(root().join("models"), PathBuf::from);
     let read = |file: &str| std::fs::read(models.join(file)).unwrap();
-    let pipeline = cf_face::FacePipeline::new(
-        &read(cf_face::detect::FILE),
-        &read(cf_face::landmarks::FILE),
-    )
-    .unwrap();
+    let pipeline = cf_face::FacePipeline::load(|file| Ok(read(file))).unwrap();
     let embedder = cf_face::Network::load(cf_face::NetworkSpec::IDENTITY, |f| Ok(read(f))).unwrap();
     let photo = cf_face::Photo::decode(&bytes).unwrap();
     let found = pipeline.faces(&photo).unwrap();

@@ -20,9 +20,11 @@ mod photo;
 mod pipeline;
 mod probe;
 pub mod quantize;
+mod rfb;
+mod yunet;
 
 pub use attributes::{Attribute, AttributeNet};
-pub use detect::{Detector, DetectorLayout, FaceBox};
+pub use detect::{Detector, DetectorKind, FaceBox};
 pub use dlib_nets::{DlibAttribute, DlibAttributeNet, face_chip};
 pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use landmarks::Landmarker;
@@ -32,7 +34,7 @@ pub use network::{Network, NetworkSpec};
 use packed::quantized_labels;
 use packed::{Preparation, load_packed};
 pub use photo::{DecodePlan, MAX_DIMENSION, MAX_SIDE, Photo, plan_decode, working_size};
-pub use pipeline::{CentralFace, Face, FacePipeline, central_face, preselect};
+pub use pipeline::{CentralFace, Face, FacePipeline, PIPELINE_FILES, central_face, preselect};
 pub use probe::GenderProbe;
 
 /// What can go wrong between bytes and vectors. No face is not an error: it is an empty list.

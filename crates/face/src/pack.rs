@@ -18,6 +18,10 @@ use std::sync::Arc;
 use tract_nnef::ast::Identifier;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::{bail, format_err};
+use tract_onnx::tract_core::model::Rewriter;
+use tract_onnx::tract_core::ops::array::Tile;
+use tract_onnx::tract_core::ops::change_axes::AxisOp;
+use tract_onnx::tract_core::ops::nn::NearestUpsample;
 
 use crate::FaceError;
 use crate::quantize::quantize;
@@ -37,8 +41,8 @@ pub struct ModelPacking {
     pub format: SourceFormat,
     pub packed: &'static str,
     pub input_shape: &'static [usize],
-    /// The file's `value_info` shapes are for another batch layout than the pipeline's: tract
-    /// reads the graph without them and infers every shape from the input instead.
+    /// The file's `value_info` shapes are for another batch layout or input size than the
+    /// pipeline's: tract reads the graph without them and infers every shape from the input.
     pub ignore_value_info: bool,
 }
 
@@ -46,12 +50,27 @@ pub struct ModelPacking {
 const QUANTIZE_FROM_ELEMENTS: usize = 256;
 
 /// Every model the pipeline knows, original and packed names.
-pub const MODEL_PACKINGS: [ModelPacking; 8] = [
+pub const MODEL_PACKINGS: [ModelPacking; 10] = [
+    // The file's shapes are for its 640 x 640 input: tract infers them from each side instead.
+    ModelPacking {
+        source: "face_detection_yunet_2023mar.onnx",
+        format: SourceFormat::Onnx,
+        packed: crate::yunet::FILES[0],
+        input_shape: &crate::yunet::INPUT_SHAPES[0],
+        ignore_value_info: true,
+    },
+    ModelPacking {
+        source: "face_detection_yunet_2023mar.onnx",
+        format: SourceFormat::Onnx,
+        packed: crate::yunet::FILES[1],
+        input_shape: &crate::yunet::INPUT_SHAPES[1],
+        ignore_value_info: true,
+    },
     ModelPacking {
         source: "fr_detect.onnx",
         format: SourceFormat::Onnx,
-        packed: crate::detect::FILE,
-        input_shape: &crate::detect::INPUT_SHAPE,
+        packed: crate::rfb::FILE,
+        input_shape: &crate::rfb::INPUT_SHAPE,
         ignore_value_info: false,
     },
     ModelPacking {
@@ -134,12 +153,18 @@ pub fn pack(packing: &ModelPacking, bytes: &[u8]) -> Result<Vec<u8>, FaceError> 
 fn import(packing: &ModelPacking, bytes: &[u8]) -> TractResult<TypedModel> {
     let fact = f32::fact(packing.input_shape);
     match packing.format {
-        SourceFormat::Onnx => tract_onnx::onnx()
-            .with_ignore_value_info(packing.ignore_value_info)
-            .model_for_read(&mut &bytes[..])?
-            .with_input_fact(0, fact.into())?
-            .into_typed()?
-            .into_decluttered(),
+        SourceFormat::Onnx => {
+            let mut model = tract_onnx::onnx()
+                .with_ignore_value_info(packing.ignore_value_info)
+                .model_for_read(&mut &bytes[..])?
+                .with_input_fact(0, fact.into())?
+                .into_typed()?
+                .into_decluttered()?;
+            Rewriter::default()
+                .with_rule_for("nearest-upsample-as-tile", nearest_upsample_as_tile)
+                .rewrite(&(), &mut model)?;
+            Ok(model)
+        }
         SourceFormat::Tflite => {
             use tract_onnx::tract_core::ops::source::TypedSource;
             // The file may fix another batch size (MobileFaceNet's is 2): re-type the source.
@@ -151,6 +176,58 @@ fn import(packing: &ModelPacking, bytes: &[u8]) -> TractResult<TypedModel> {
             model.into_decluttered()
         }
     }
+}
+
+/// YuNet's feature pyramid upsamples by two (ONNX Resize, nearest), which tract reads as its
+/// own `NearestUpsample`; NNEF's standard operators have no such one (nor tract's broadcast),
+/// so it is written as what it stands for: each upsampled axis split off a new axis of 1,
+/// tiled along that axis by its scale, and merged back.
+fn nearest_upsample_as_tile(
+    _: &(),
+    model: &TypedModel,
+    node: &TypedNode,
+    _: &str,
+    op: &NearestUpsample,
+) -> TractResult<Option<TypedModelPatch>> {
+    let shape = model.outlet_fact(node.inputs[0])?.shape.to_tvec();
+    let mut split: TVec<TDim> = tvec![];
+    let mut repeats: TVec<TDim> = tvec![];
+    let mut merged: TVec<TDim> = tvec![];
+    for (dim, &scale) in shape.iter().zip(&op.scales) {
+        split.push(dim.clone());
+        repeats.push(1.into());
+        merged.push(dim.clone() * scale);
+        if scale > 1 {
+            split.push(1.into());
+            repeats.push(scale.into());
+        }
+    }
+    let mut patch = TypedModelPatch::default();
+    let mut wire = patch.tap_model(model, node.inputs[0])?;
+    wire = patch.wire_node(
+        format!("{}.split", node.name),
+        AxisOp::Reshape(0, shape.clone(), split.clone()),
+        &[wire],
+    )?[0];
+    wire = patch.wire_node(
+        format!("{}.tile", node.name),
+        Tile {
+            multipliers: repeats.clone(),
+        },
+        &[wire],
+    )?[0];
+    let tiled: TVec<TDim> = split
+        .iter()
+        .zip(&repeats)
+        .map(|(d, r)| d.clone() * r.clone())
+        .collect();
+    wire = patch.wire_node(
+        format!("{}.merge", node.name),
+        AxisOp::Reshape(0, tiled, merged),
+        &[wire],
+    )?[0];
+    patch.shunt_outside(model, node.id.into(), wire)?;
+    Ok(Some(patch))
 }
 
 /// Replaces each large float32 tensor `L` by `L.q` (int8) and `L.scale` (`crate::packed`).

@@ -2,7 +2,14 @@
 
 use cf_align::{FivePoints, Point, face_layout_fault, five_from_68};
 
-use crate::{Detector, FaceBox, FaceError, Landmarker, Photo};
+use crate::{Detector, DetectorKind, FaceBox, FaceError, Landmarker, Photo};
+
+/// The packed files the pipeline loads: the detector's, then the landmark network's.
+pub const PIPELINE_FILES: [&str; 3] = [
+    crate::detect::FILES[0],
+    crate::detect::FILES[1],
+    crate::landmarks::FILE,
+];
 
 /// A found face: its box, its 68 landmarks and the five points alignment uses.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,17 +26,19 @@ pub struct FacePipeline {
 }
 
 impl FacePipeline {
-    /// Loads both networks from their ONNX bytes.
-    pub fn new(detector_onnx: &[u8], landmark_onnx: &[u8]) -> Result<Self, FaceError> {
+    /// Loads both networks; `read` gives the bytes of each of [`PIPELINE_FILES`].
+    pub fn load(
+        mut read: impl FnMut(&str) -> Result<Vec<u8>, FaceError>,
+    ) -> Result<Self, FaceError> {
         Ok(FacePipeline {
-            detector: Detector::new(detector_onnx)?,
-            landmarker: Landmarker::new(landmark_onnx)?,
+            detector: Detector::load(DetectorKind::YuNet, &mut read)?,
+            landmarker: Landmarker::new(&read(crate::landmarks::FILE)?)?,
         })
     }
 
-    /// How the detector sees the photo (today's default: stretched, the package's way).
-    pub fn set_detector_layout(&mut self, layout: crate::DetectorLayout) {
-        self.detector.set_layout(layout);
+    /// Another detector than the pipeline's own (for comparing them).
+    pub fn set_detector(&mut self, detector: Detector) {
+        self.detector = detector;
     }
 
     /// The detected boxes alone, most confident first.

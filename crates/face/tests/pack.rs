@@ -54,7 +54,8 @@ fn packing_is_deterministic_and_matches_the_pinned_files() {
 
 #[test]
 fn an_original_file_is_refused_with_a_reason() {
-    let error = match cf_face::Detector::new(b"\x08\x07onnx protobuf bytes") {
+    let onnx = |_: &str| Ok(b"\x08\x07onnx protobuf bytes".to_vec());
+    let error = match cf_face::Detector::load(cf_face::DetectorKind::YuNet, onnx) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("an ONNX file was taken for a packed model"),
     };

@@ -20,7 +20,7 @@ fn fixture() -> Option<Fixture> {
     .join("../..");
     let models = std::env::var_os("CF_MODELS").map_or(root.join("models"), PathBuf::from);
     let photos = std::env::var_os("CF_TEST_PHOTOS").map(PathBuf::from);
-    let ready = models.join(cf_face::detect::FILE).exists()
+    let ready = models.join(cf_face::detect::FILES[1]).exists()
         && photos
             .as_ref()
             .is_some_and(|p| p.join("obama.jpg").exists());
@@ -43,11 +43,7 @@ impl Fixture {
         std::fs::read(self.models.join(file)).unwrap()
     }
     fn pipeline(&self) -> FacePipeline {
-        FacePipeline::new(
-            &self.read(cf_face::detect::FILE),
-            &self.read(cf_face::landmarks::FILE),
-        )
-        .unwrap()
+        FacePipeline::load(|file| Ok(self.read(file))).unwrap()
     }
     fn photo(&self, name: &str) -> Photo {
         Photo::decode(&std::fs::read(self.photos.join(name)).unwrap()).unwrap()

@@ -17,7 +17,8 @@ const PHOTO: &[u8] = include_bytes!(concat!(env!("CF_TEST_PHOTOS"), "/obama.jpg"
 
 fn model(file: &str) -> Result<Vec<u8>, FaceError> {
     let bytes: &[u8] = match file {
-        "fr_detect.nnef.tar" => include_bytes!(concat!(env!("CF_MODELS"), "/fr_detect.nnef.tar")),
+        "yunet-320.nnef.tar" => include_bytes!(concat!(env!("CF_MODELS"), "/yunet-320.nnef.tar")),
+        "yunet-640.nnef.tar" => include_bytes!(concat!(env!("CF_MODELS"), "/yunet-640.nnef.tar")),
         "fr_landmark.nnef.tar" => {
             include_bytes!(concat!(env!("CF_MODELS"), "/fr_landmark.nnef.tar"))
         }
@@ -65,11 +66,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 #[wasm_bindgen_test]
 fn browser_vectors_equal_native_vectors_for_every_network() {
-    let pipeline = FacePipeline::new(
-        &model(cf_face::detect::FILE).unwrap(),
-        &model(cf_face::landmarks::FILE).unwrap(),
-    )
-    .unwrap();
+    let pipeline = FacePipeline::load(model).unwrap();
     for spec in NetworkSpec::ALL {
         let network = Network::load(spec, model).unwrap();
         let expected = native_vectors(spec.name);
