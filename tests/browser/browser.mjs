@@ -100,8 +100,18 @@ export async function changedMatches(page, before) {
 }
 
 export async function givePhoto(page, file) {
+  // The previous photo's cards stay until this one's answer replaces them: wait for the answer
+  // to this photo (a new `#timing` seq), not merely for cards on the page.
+  const previous = await page.evaluate(() => document.querySelector("#timing")?.dataset.seq ?? null);
   await page.setInputFiles("#photo-input", file);
-  await page.locator("#matches .card").first().waitFor({ timeout: 60_000 });
+  await page.waitForFunction(
+    (previous) => {
+      const timing = document.querySelector("#timing");
+      return timing && timing.dataset.seq !== previous && document.querySelector("#matches .card");
+    },
+    previous,
+    { timeout: 60_000, polling: 20 },
+  );
   return matches(page);
 }
 

@@ -22,6 +22,15 @@ pub struct FaceBox {
 }
 
 impl FaceBox {
+    pub fn new([x1, y1, x2, y2]: [f32; 4], score: f32) -> Self {
+        FaceBox {
+            x1,
+            y1,
+            x2,
+            y2,
+            score,
+        }
+    }
     pub fn width(&self) -> f32 {
         self.x2 - self.x1
     }
@@ -162,13 +171,7 @@ mod tests {
     use super::*;
 
     fn b(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> FaceBox {
-        FaceBox {
-            x1,
-            y1,
-            x2,
-            y2,
-            score,
-        }
+        FaceBox::new([x1, y1, x2, y2], score)
     }
 
     #[test]

@@ -157,13 +157,7 @@ mod tests {
     use super::*;
 
     fn b(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> FaceBox {
-        FaceBox {
-            x1,
-            y1,
-            x2,
-            y2,
-            score,
-        }
+        FaceBox::new([x1, y1, x2, y2], score)
     }
 
     #[test]
