@@ -38,7 +38,7 @@ struct Heads {
 
 /// The network at one input side, and which of its outputs are the class scores, the
 /// objectness scores and the boxes, per stride.
-struct Sized {
+struct AtSide {
     shape: [usize; 4],
     side: usize,
     model: Runnable,
@@ -47,7 +47,7 @@ struct Sized {
 
 /// The loaded network, at each of its sides.
 pub(crate) struct YuNet {
-    sizes: Vec<Sized>,
+    sizes: Vec<AtSide>,
     score_threshold: f32,
 }
 
@@ -59,7 +59,7 @@ impl YuNet {
         let sizes = INPUT_SHAPES
             .into_iter()
             .zip(FILES)
-            .map(|(shape, file)| Sized::new(shape, file, &read(file)?))
+            .map(|(shape, file)| AtSide::new(shape, file, &read(file)?))
             .collect::<Result<_, _>>()?;
         Ok(YuNet {
             sizes,
@@ -84,7 +84,7 @@ impl YuNet {
     }
 }
 
-impl Sized {
+impl AtSide {
     fn new(shape: [usize; 4], file: &str, packed: &[u8]) -> Result<Self, FaceError> {
         let side = shape[3];
         let model = load_packed(NAME, packed, Preparation::OptimizeOnly)?;
@@ -132,7 +132,7 @@ impl Sized {
             };
             heads[stride] = (class, objectness, boxes);
         }
-        Ok(Sized {
+        Ok(AtSide {
             shape,
             side,
             model,
