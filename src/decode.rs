@@ -1,11 +1,19 @@
-//! The browser decodes the worker's photos: `createImageBitmap` on the file's bytes, upright by
-//! its EXIF orientation and resized on decode to the size the pipeline works at (what
-//! [`cf_engine::plan_decode`] reads from the header, as the image crate would make it), then the
-//! pixels through an `OffscreenCanvas`. Colours are kept as stored (no colour-space
-//! conversion), as the image crate keeps them and as the index's photos were read.
+//! The browser decodes the worker's photos. A JPEG larger than the working size (what cameras
+//! and phones give) goes to WebCodecs' `ImageDecoder` where the browser has it, asked for the size the pipeline works at
+//! (what [`cf_engine::plan_decode`] reads from the header): libjpeg-turbo then decodes at a
+//! fraction of the stored size (3/8 of a 12 MP photo's sides to fit 1600), skipping most of
+//! the work, and the pixels come as stored, turned upright here by the file's EXIF
+//! orientation. Any other photo, or a browser without `ImageDecoder`, goes to
+//! `createImageBitmap`, upright and resized on decode to the working size, its pixels read
+//! through an `OffscreenCanvas`. Colours are kept as stored (no colour-space conversion), as
+//! the image crate keeps them and as the index's photos were read.
 
-use cf_engine::{DecodePlan, FaceError, MAX_DIMENSION, Photo, plan_decode, working_size};
+use cf_engine::{
+    DecodePlan, FaceError, MAX_DIMENSION, Photo, PixelOrder, plan_decode, working_size,
+};
+use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Blob, ColorSpaceConversion, ImageBitmap, ImageBitmapOptions, ImageOrientation, OffscreenCanvas,
@@ -25,13 +33,128 @@ pub async fn in_browser(bytes: &[u8]) -> Option<(Photo, f64)> {
         Err(_) => return None,
     };
     let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let blob = Blob::new_with_u8_array_sequence(&parts).ok()?;
+    let data = Uint8Array::from(bytes);
+    if let Some(plan) = plan
+        && bytes.starts_with(&[0xff, 0xd8, 0xff])
+        && (plan.target_width, plan.target_height) != (plan.width, plan.height)
+        && let Some(photo) = decode_jpeg_scaled(&data, plan).await
+    {
+        return Some((photo, crate::fetch::now_ms() - started));
+    }
+    let blob = Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&data)).ok()?;
     let photo = match plan {
         Some(plan) => decode_planned(&global, &blob, plan).await,
         None => decode_unplanned(&global, &blob).await,
     }?;
     Some((photo, crate::fetch::now_ms() - started))
+}
+
+// WebCodecs' image decoding, bound by hand for the few members used: web-sys has these types
+// only behind the `web_sys_unstable_apis` cfg, which would rebuild every crate of the page.
+#[wasm_bindgen]
+extern "C" {
+    type ImageDecoder;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(init: &Object) -> Result<ImageDecoder, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn decode(this: &ImageDecoder) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method)]
+    fn close(this: &ImageDecoder);
+
+    type VideoFrame;
+    #[wasm_bindgen(method, getter)]
+    fn format(this: &VideoFrame) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = visibleRect)]
+    fn visible_rect(this: &VideoFrame) -> Option<FrameRect>;
+    #[wasm_bindgen(method, catch, js_name = allocationSize)]
+    fn allocation_size(this: &VideoFrame, options: &Object) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = copyTo)]
+    fn copy_to(
+        this: &VideoFrame,
+        destination: &Uint8Array,
+        options: &Object,
+    ) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method)]
+    fn close(this: &VideoFrame);
+
+    type FrameRect;
+    #[wasm_bindgen(method, getter)]
+    fn width(this: &FrameRect) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn height(this: &FrameRect) -> f64;
+}
+
+fn object(entries: &[(&str, JsValue)]) -> Option<Object> {
+    let object = Object::new();
+    for (key, value) in entries {
+        Reflect::set(&object, &JsValue::from_str(key), value).ok()?;
+    }
+    Some(object)
+}
+
+/// A JPEG larger than the working size decoded by `ImageDecoder` at the largest of
+/// libjpeg-turbo's eighths that is within it; `None` where the browser has no `ImageDecoder` or gives something else
+/// than asked (the caller then decodes it otherwise).
+async fn decode_jpeg_scaled(data: &Uint8Array, plan: DecodePlan) -> Option<Photo> {
+    if !Reflect::has(&js_sys::global(), &JsValue::from_str("ImageDecoder")).ok()? {
+        return None;
+    }
+    // The decoder is asked in the file's stored orientation, and keeps to it.
+    let (mut wanted_width, mut wanted_height) = (plan.target_width, plan.target_height);
+    if plan.stored_turned() {
+        (wanted_width, wanted_height) = (wanted_height, wanted_width);
+    }
+    let init = object(&[
+        ("data", data.into()),
+        ("type", "image/jpeg".into()),
+        ("desiredWidth", wanted_width.into()),
+        ("desiredHeight", wanted_height.into()),
+        ("colorSpaceConversion", "none".into()),
+    ])?;
+    let decoder = ImageDecoder::new(&init).ok()?;
+    let decoded = match decoder.decode() {
+        Ok(promise) => JsFuture::from(promise).await.ok(),
+        Err(_) => None,
+    };
+    decoder.close();
+    let frame: VideoFrame = Reflect::get(&decoded?, &JsValue::from_str("image"))
+        .ok()?
+        .unchecked_into();
+    let photo = frame_pixels(&frame, plan, (wanted_width, wanted_height)).await;
+    frame.close();
+    photo
+}
+
+async fn frame_pixels(frame: &VideoFrame, plan: DecodePlan, wanted: (u32, u32)) -> Option<Photo> {
+    let rect = frame.visible_rect()?;
+    let (width, height) = (rect.width() as u32, rect.height() as u32);
+    // A scaled decode is within the size asked and at least half of it (the eighths step
+    // so); anything else is not what was planned.
+    let fits = |got: u32, asked: u32| got <= asked && 2 * got >= asked;
+    if !(fits(width, wanted.0) && fits(height, wanted.1)) {
+        return None;
+    }
+    // Scaled, libjpeg-turbo gives RGB itself. A frame in YUV (as at the full size) is left to
+    // createImageBitmap: the browser's own YUV conversion on copying is not the JPEG one, and
+    // shifts colours enough to reorder near matches.
+    let order = match frame.format().as_deref() {
+        Some("BGRX" | "BGRA") => PixelOrder::Bgrx,
+        Some("RGBX" | "RGBA") => PixelOrder::Rgbx,
+        _ => return None,
+    };
+    let options = Object::new();
+    let size = frame.allocation_size(&options).ok()?;
+    let pixels = Uint8Array::new_with_length(size);
+    JsFuture::from(frame.copy_to(&pixels, &options).ok()?)
+        .await
+        .ok()?;
+    Photo::from_stored(
+        width as usize,
+        height as usize,
+        &pixels.to_vec(),
+        order,
+        plan.orientation,
+    )
 }
 
 fn options(resize: Option<(u32, u32)>) -> ImageBitmapOptions {

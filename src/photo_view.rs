@@ -77,7 +77,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
     let Some((width, height)) = props.size.map(|(w, h)| (w as f32, h as f32)) else {
         return html! {
             <div class="photo-frame">
-                <img id="photo" src={props.url.clone()} alt="" draggable="false" />
+                <img id="photo" src={props.url.clone()} alt="" draggable="false" decoding="async" />
             </div>
         };
     };
@@ -273,7 +273,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
 
     html! {
         <div class="photo-frame">
-            <img id="photo" src={props.url.clone()} alt="" draggable="false" />
+            <img id="photo" src={props.url.clone()} alt="" draggable="false" decoding="async" />
             <div class="overlay" ref={overlay} data-width={width.to_string()} data-height={height.to_string()}
                 onpointerdown={on_pointer_down} onpointermove={on_pointer_move}
                 onpointerup={on_pointer_up} onpointercancel={on_pointer_cancel}>

@@ -46,6 +46,10 @@ pub struct PhotoState {
     pub chosen: Option<usize>,
     pub busy: bool,
     pub problem: Option<PhotoProblem>,
+    /// The detector's second look has answered (or none was needed): every face is boxed.
+    pub every_face_found: bool,
+    /// How long the second look took (ms), when there was one.
+    pub second_look_ms: Option<f64>,
 }
 
 impl PhotoState {
@@ -251,6 +255,8 @@ impl State {
                     chosen: None,
                     busy: true,
                     problem: None,
+                    every_face_found: false,
+                    second_look_ms: None,
                 });
                 self.matches = None;
                 self.notice = None;
@@ -434,6 +440,7 @@ impl State {
                 height,
                 faces,
                 chosen,
+                second_look,
                 ..
             } => {
                 if let Some(current) = self.answered(photo, seq) {
@@ -443,7 +450,28 @@ impl State {
                     current.faces = faces;
                     current.drawn = 0;
                     current.problem = None;
+                    current.every_face_found = !second_look;
                 }
+            }
+            Reply::MoreFaces {
+                photo,
+                faces,
+                detect_ms,
+                ..
+            } => {
+                // Taken for the photo shown whatever was asked about it since: these faces
+                // are added, and the boxes shown, chosen or drawn stay as they are.
+                let Some(current) = self.photo.as_mut().filter(|p| p.id == photo) else {
+                    return;
+                };
+                let detected = current.faces.len() - current.drawn;
+                let added = faces.len();
+                current.faces.splice(detected..detected, faces);
+                if let Some(chosen) = current.chosen.as_mut().filter(|c| **c >= detected) {
+                    *chosen += added;
+                }
+                current.every_face_found = true;
+                current.second_look_ms = Some(detect_ms);
             }
             Reply::Catalog { json } => {
                 let info = self.manifest.as_ref().and_then(|m| m.catalog.clone());

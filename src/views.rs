@@ -161,8 +161,11 @@ pub fn photo_message(photo: &PhotoState, lang: Lang) -> Html {
         (_, n) => fill(text.faces_found, &[("n", &n.to_string())]),
     };
     html! {
-        <p id="photo-message" role="status" data-faces={detected.to_string()}>
+        <p id="photo-message" role="status" data-faces={detected.to_string()}
+            data-every-face={photo.every_face_found.to_string()}
+            data-second-look={photo.second_look_ms.map(|ms| format!("{ms:.1}")).unwrap_or_default()}>
             { message }
+            if !photo.every_face_found { <small class="hint looking">{ format!(" {}", text.looking_for_more) }</small> }
             if !photo.faces.is_empty() { <small class="hint">{ format!(" {}", text.edit_hint) }</small> }
         </p>
     }

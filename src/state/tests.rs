@@ -118,6 +118,7 @@ fn faces_reply(photo: u32, seq: u32, faces: Vec<FaceRect>, chosen: Option<usize>
         height: 300,
         faces,
         chosen,
+        second_look: false,
         times: StageTimes::default(),
     }
 }
@@ -249,6 +250,52 @@ fn only_the_answer_to_the_latest_box_is_shown() {
     );
     assert_eq!(shown_item(&state), Some(3));
     assert_eq!(state.chosen_face(), Some(face(9.0)));
+}
+
+#[test]
+fn the_second_looks_faces_join_the_detected_ones_and_move_nothing_the_visitor_chose() {
+    let (mut state, photo, seq) = page_with_two_faces();
+    // Said to come, and the visitor draws a face and the page asks for it before they do.
+    state.photo.as_mut().unwrap().every_face_found = false;
+    state.reduce(Action::Draw(face(200.0)), 2.0);
+    assert_eq!(state.photo.as_ref().unwrap().chosen, Some(2));
+    let more = Reply::MoreFaces {
+        seq,
+        photo,
+        faces: vec![face(300.0), face(400.0)],
+        detect_ms: 90.0,
+    };
+    let effects = state.reduce(Action::Reply(more.clone()), 3.0);
+    assert!(sent(&effects).is_empty(), "nothing is asked again");
+    let shown = state.photo.as_ref().unwrap();
+    assert_eq!(
+        shown.faces,
+        [
+            face(0.0),
+            face(100.0),
+            face(300.0),
+            face(400.0),
+            face(200.0)
+        ],
+        "detected faces, then the drawn one"
+    );
+    assert_eq!(
+        (shown.drawn, shown.chosen),
+        (1, Some(4)),
+        "the drawn face stays chosen"
+    );
+    assert_eq!(state.chosen_face(), Some(face(200.0)));
+    assert!(shown.every_face_found);
+    assert_eq!(shown.second_look_ms, Some(90.0));
+
+    // An older photo's faces are not added to a newer one.
+    let (newer, newer_seq) = give_photo(&mut state, "blob:2", 4.0);
+    state.reduce(
+        Action::Reply(faces_reply(newer, newer_seq, vec![face(0.0)], Some(0))),
+        5.0,
+    );
+    state.reduce(Action::Reply(more), 6.0);
+    assert_eq!(state.photo.as_ref().unwrap().faces, [face(0.0)]);
 }
 
 #[test]

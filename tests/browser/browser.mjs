@@ -112,7 +112,13 @@ export async function givePhoto(page, file) {
     previous,
     { timeout: 60_000, polling: 20 },
   );
+  await everyFace(page);
   return matches(page);
+}
+
+/** Waits for the detector's second look (small faces) to have answered: every face is boxed. */
+export async function everyFace(page) {
+  await page.locator('#photo-message[data-every-face="true"]').waitFor({ timeout: 60_000 });
 }
 
 /**

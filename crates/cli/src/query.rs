@@ -195,18 +195,23 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, Rgb
     );
     let mut commands = Vec::new();
     let mut answers = Vec::new();
-    // With --every-face: the faces still to ask for, one at a time (a newer box supersedes
-    // queued ones, as it does in the page).
-    let mut others: Vec<FaceRect> = Vec::new();
+    // With --every-face: the faces still to ask for, in the page's order (the first look's,
+    // then the second's), one at a time (a newer box supersedes queued ones, as in the page).
+    let mut others: std::collections::VecDeque<FaceRect> = Default::default();
+    let mut asking = true;
     let mut seq = 1;
     loop {
         if commands.is_empty() {
             if !engine.has_work() {
-                bail!("no face was found in {}", photo.display());
+                if answers.is_empty() {
+                    bail!("no face was found in {}", photo.display());
+                }
+                return Ok(answers);
             }
             commands = engine.step();
         }
         for command in std::mem::take(&mut commands) {
+            let mut ask_next = false;
             match command {
                 Command::Load(order) => {
                     let loaded = futures::executor::block_on(order.run(
@@ -223,13 +228,17 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, Rgb
                     bail!("{}: {problem:?}", photo.display())
                 }
                 Command::Reply(_, Reply::Faces { faces, chosen, .. }) if args.every_face => {
-                    others = faces
-                        .iter()
-                        .enumerate()
-                        .filter(|&(i, _)| Some(i) != chosen)
-                        .map(|(_, face)| *face)
-                        .rev()
-                        .collect();
+                    others.extend(
+                        faces
+                            .iter()
+                            .enumerate()
+                            .filter(|&(i, _)| Some(i) != chosen)
+                            .map(|(_, face)| *face),
+                    );
+                }
+                Command::Reply(_, Reply::MoreFaces { faces, .. }) if args.every_face => {
+                    others.extend(faces);
+                    ask_next = !asking;
                 }
                 Command::Reply(
                     _,
@@ -262,21 +271,26 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, Rgb
                         },
                         crop,
                     ));
-                    let Some(face) = others.pop() else {
+                    if !args.every_face {
                         return Ok(answers);
-                    };
-                    seq += 1;
-                    engine.received(
-                        0,
-                        Request::Match {
-                            seq,
-                            photo: 1,
-                            face,
-                            filter,
-                        },
-                    );
+                    }
+                    asking = false;
+                    ask_next = true;
                 }
                 Command::Reply(..) => {}
+            }
+            if ask_next && let Some(face) = others.pop_front() {
+                seq += 1;
+                asking = true;
+                engine.received(
+                    0,
+                    Request::Match {
+                        seq,
+                        photo: 1,
+                        face,
+                        filter,
+                    },
+                );
             }
         }
     }

@@ -78,7 +78,18 @@ pub struct Engine<A, C> {
     decoded: Option<(u32, Photo, f64)>,
     /// The last face matched, for another filter without the networks.
     last: Option<LastMatch>,
+    /// The detector's second look at the photo shown, still to take once nothing else waits:
+    /// its first look's faces are shown, and matched.
+    second_look: Option<SecondLook<A>>,
     searcher: Searcher,
+}
+
+/// A photo whose faces the detector's first look found: the second look finds the others.
+struct SecondLook<A> {
+    asker: A,
+    seq: u32,
+    photo: u32,
+    seen: Vec<FaceBox>,
 }
 
 /// A matched face: what a new filter searches again.
@@ -104,6 +115,7 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             photo: None,
             decoded: None,
             last: None,
+            second_look: None,
             searcher: Searcher::new(),
         }
     }
@@ -124,9 +136,9 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         self.queue.push(from, request);
     }
 
-    /// True when a queued request can run now.
+    /// True when a queued request can run now, or a second look at the photo.
     pub fn has_work(&self) -> bool {
-        self.queue.any(|r| runnable(&self.readiness, r))
+        self.queue.any(|r| runnable(&self.readiness, r)) || self.second_look.is_some()
     }
 
     /// Requests waiting, runnable or not.
@@ -134,11 +146,11 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         self.queue.len()
     }
 
-    /// Answers the oldest runnable request.
+    /// Answers the oldest runnable request; with none, takes the second look at the photo.
     pub fn step(&mut self) -> Vec<Command<A>> {
         let readiness = &self.readiness;
         let Some((from, request)) = self.queue.take_first(|r| runnable(readiness, r)) else {
-            return Vec::new();
+            return self.take_second_look().into_iter().collect();
         };
         let mut out = Vec::new();
         if let Readiness::Failed { .. } = self.readiness
@@ -296,6 +308,7 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         let mut times = StageTimes::default();
         let mut lap = Lap::start(&self.clock);
         self.photo = None;
+        self.second_look = None;
         let photo = match self.decoded.take() {
             Some((decoded_seq, photo, decode_ms)) if decoded_seq == seq => {
                 lap.next(&self.clock);
@@ -310,7 +323,19 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
                 Err(error) => return out.push(failed(error.into())),
             },
         };
-        let boxes = match pipeline.boxes(&photo) {
+        // The first look finds all but small faces quickly: its faces are shown and matched
+        // at once, and the second look's are added after. A photo where the first finds none
+        // waits for the second (a visitor is not told "no face" and then shown one).
+        let mut second_look = pipeline.needs_second_look(&photo);
+        let looked = pipeline.first_boxes(&photo).and_then(|boxes| {
+            if boxes.is_empty() && second_look {
+                second_look = false;
+                pipeline.more_boxes(&photo, &[])
+            } else {
+                Ok(boxes)
+            }
+        });
+        let boxes = match looked {
             Ok(boxes) => boxes,
             Err(error) => return out.push(failed(error.into())),
         };
@@ -326,14 +351,42 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
                 height: photo.height as u32,
                 faces: faces.clone(),
                 chosen,
+                second_look,
                 times,
             },
         ));
         self.photo = Some((photo_id, photo));
         self.last = None;
+        if second_look {
+            self.second_look = Some(SecondLook {
+                asker: from,
+                seq,
+                photo: photo_id,
+                seen: boxes,
+            });
+        }
         if let Some(chosen) = chosen {
             self.match_face(from, (seq, photo_id), faces[chosen], filter, times, out);
         }
+    }
+
+    /// The faces the second look at the photo shown finds besides the first's.
+    fn take_second_look(&mut self) -> Option<Command<A>> {
+        let look = self.second_look.take()?;
+        let pipeline = self.pipeline.as_ref()?;
+        let (_, photo) = self.photo.as_ref().filter(|(id, _)| *id == look.photo)?;
+        let started = self.clock.now();
+        // A failure here is not the visitor's: the first look's faces stand.
+        let more = pipeline.more_boxes(photo, &look.seen).unwrap_or_default();
+        Some(Command::Reply(
+            look.asker,
+            Reply::MoreFaces {
+                seq: look.seq,
+                photo: look.photo,
+                faces: more.into_iter().map(FaceRect::from).collect(),
+                detect_ms: self.clock.now() - started,
+            },
+        ))
     }
 
     fn match_face(

@@ -209,6 +209,11 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
             woman,
             ..
         },
+        Reply::MoreFaces {
+            seq: 1,
+            faces: more,
+            ..
+        },
     ] = &replies[..]
     else {
         panic!(
@@ -232,6 +237,10 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
     );
     assert_eq!(filter.gender, Some(GenderChoice::Men));
     assert_eq!((faces.len(), *chosen, *seq), (1, Some(0), 1));
+    assert!(
+        more.is_empty(),
+        "the second look finds no other face: {more:?}"
+    );
     assert_eq!(*face, faces[0]);
     assert!(hits.len() >= cf_engine::HITS);
 
@@ -491,4 +500,155 @@ fn a_photo_decoded_by_the_browser_is_analysed_without_decoding_its_bytes_again()
         ),
         "{replies:?}"
     );
+}
+
+/// `photo` made `factor` times smaller, each pixel the mean of a `factor` x `factor` block.
+fn shrunk(photo: &cf_face::Photo, factor: usize) -> cf_face::Photo {
+    let (width, height) = (photo.width / factor, photo.height / factor);
+    let mut rgb = Vec::with_capacity(3 * width * height);
+    for y in 0..height {
+        for x in 0..width {
+            for channel in 0..3 {
+                let mut sum = 0usize;
+                for dy in 0..factor {
+                    for dx in 0..factor {
+                        let at = 3 * ((y * factor + dy) * photo.width + x * factor + dx);
+                        sum += usize::from(photo.rgb[at + channel]);
+                    }
+                }
+                rgb.push((sum / (factor * factor)) as u8);
+            }
+        }
+    }
+    cf_face::Photo { width, height, rgb }
+}
+
+/// A 1600 x 1000 group photo: `big` at the left, half its size, and `small` ones in a row at
+/// the right, an eighth of theirs (portraits about 150 px tall, faces of about 60 px: 12 px in
+/// the first look's 320 input).
+fn group_photo(big: &cf_face::Photo, small: &[cf_face::Photo]) -> cf_face::Photo {
+    let (width, height) = (1600, 1000);
+    let mut rgb = vec![200u8; 3 * width * height];
+    let mut paste = |part: &cf_face::Photo, left: usize, top: usize| {
+        for y in 0..part.height {
+            let row = &part.rgb[3 * y * part.width..3 * (y + 1) * part.width];
+            let at = 3 * ((top + y) * width + left);
+            rgb[at..at + row.len()].copy_from_slice(row);
+        }
+    };
+    paste(&shrunk(big, 2), 20, 150);
+    let mut left = 800;
+    for part in small {
+        let part = shrunk(part, 8);
+        paste(&part, left, 400);
+        left += part.width + 40;
+    }
+    cf_face::Photo { width, height, rgb }
+}
+
+#[test]
+fn small_faces_come_from_the_second_look_after_the_first_looks_match_unless_a_photo_follows() {
+    let Some((store, photos)) = served_site() else {
+        return;
+    };
+    let Some(dir) = photos.filter(|p| p.join("obama2.jpg").exists()) else {
+        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+        return;
+    };
+    let read =
+        |name: &str| cf_face::Photo::decode(&std::fs::read(dir.join(name)).unwrap()).unwrap();
+    // Portraits, where the face is much of the photo.
+    let small = [read("obama.jpg"), read("obama2.jpg"), read("obama.jpg")];
+    let group = group_photo(&read("obama.jpg"), &small);
+    let clock = TickingClock::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.received(PAGE, load_request(&shipped_manifest(), "mobilefacenet192"));
+    settle(&mut engine, &store, &clock);
+    let analyse = |seq| Request::Analyse {
+        seq,
+        photo: seq,
+        bytes: Vec::new(),
+        filter: Filter::default(),
+    };
+
+    // The first look's faces and the preselected one's matches, at once; the small faces
+    // after, not overlapping the first look's; a box the visitor chose meanwhile goes first.
+    engine.decoded_elsewhere(1, group.clone(), 20.0);
+    engine.received(PAGE, analyse(1));
+    let first: Vec<Reply> = commands_to_replies(engine.step());
+    let [
+        Reply::Faces {
+            faces,
+            chosen: Some(chosen),
+            ..
+        },
+        Reply::Matches { seq: 1, .. },
+    ] = &first[..]
+    else {
+        panic!("{first:?}");
+    };
+    assert_eq!(
+        faces.len(),
+        1,
+        "the first look sees the big face alone: {faces:?}"
+    );
+    engine.received(
+        PAGE,
+        Request::Match {
+            seq: 2,
+            photo: 1,
+            face: faces[*chosen],
+            filter: Filter::default(),
+        },
+    );
+    let rest = settle(&mut engine, &store, &clock);
+    let [
+        Reply::Matches { seq: 2, .. },
+        Reply::MoreFaces {
+            seq: 1,
+            photo: 1,
+            faces: more,
+            ..
+        },
+    ] = &rest[..]
+    else {
+        panic!("{rest:?}");
+    };
+    assert_eq!(more.len(), small.len(), "every small face: {more:?}");
+    assert!(
+        more.iter().all(|f| f.x1 >= 780.0),
+        "they are the small ones: {more:?}"
+    );
+
+    // A photo given before the second look ran: no faces of the older photo come after.
+    engine.decoded_elsewhere(3, group.clone(), 20.0);
+    engine.received(PAGE, analyse(3));
+    let first = commands_to_replies(engine.step());
+    assert!(matches!(
+        first[..],
+        [Reply::Faces { seq: 3, .. }, Reply::Matches { seq: 3, .. }]
+    ));
+    engine.decoded_elsewhere(4, group, 20.0);
+    engine.received(PAGE, analyse(4));
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(
+        replies
+            .iter()
+            .all(|r| !matches!(r, Reply::MoreFaces { photo: 3, .. })),
+        "{replies:?}"
+    );
+    assert!(matches!(
+        replies.last(),
+        Some(Reply::MoreFaces { photo: 4, .. })
+    ));
+}
+
+fn commands_to_replies(commands: Vec<Command<u32>>) -> Vec<Reply> {
+    commands
+        .into_iter()
+        .map(|command| match command {
+            Command::Reply(_, reply) => reply,
+            Command::Load(_) => panic!("no load was asked for"),
+        })
+        .collect()
 }

@@ -55,8 +55,12 @@ impl FaceBox {
 /// A detector network and the way it is shown the photo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DetectorKind {
-    /// YuNet, the photo fitted into its 640 x 640 input, its shape kept: the pipeline's.
+    /// YuNet in two looks: the photo fitted into its 320 x 320 input, its shape kept, then,
+    /// where it is larger, into 640 x 640 for the faces the first look missed: the pipeline's.
     YuNet,
+    /// YuNet in one look, at the smallest input that holds the photo, else 640 (the pipeline's
+    /// detection before it took two looks).
+    YuNetOneLook,
     /// RFB-320 with the whole photo stretched to 320 x 240, whatever its shape (the faceplugin
     /// package's way): a portrait photo's faces are squashed to 60 % of their width.
     RfbStretch,
@@ -68,8 +72,9 @@ pub enum DetectorKind {
 }
 
 impl DetectorKind {
-    pub const ALL: [DetectorKind; 4] = [
+    pub const ALL: [DetectorKind; 5] = [
         DetectorKind::YuNet,
+        DetectorKind::YuNetOneLook,
         DetectorKind::RfbStretch,
         DetectorKind::RfbLetterbox,
         DetectorKind::RfbTiles,
@@ -78,6 +83,7 @@ impl DetectorKind {
     pub fn name(self) -> &'static str {
         match self {
             DetectorKind::YuNet => "yunet",
+            DetectorKind::YuNetOneLook => "yunet-one-look",
             DetectorKind::RfbStretch => "rfb-stretch",
             DetectorKind::RfbLetterbox => "rfb-letterbox",
             DetectorKind::RfbTiles => "rfb-tiles",
@@ -87,7 +93,7 @@ impl DetectorKind {
     /// The packed model files it loads.
     pub fn files(self) -> &'static [&'static str] {
         match self {
-            DetectorKind::YuNet => &yunet::FILES,
+            DetectorKind::YuNet | DetectorKind::YuNetOneLook => &yunet::FILES,
             _ => &[rfb::FILE],
         }
     }
@@ -115,7 +121,7 @@ impl Detector {
             Ok::<_, FaceError>(Network::Rfb(Rfb::new(&read(rfb::FILE)?, layout)?))
         };
         let network = match kind {
-            DetectorKind::YuNet => Network::YuNet(YuNet::load(read)?),
+            DetectorKind::YuNet | DetectorKind::YuNetOneLook => Network::YuNet(YuNet::load(read)?),
             DetectorKind::RfbStretch => rfb(rfb::Layout::Stretch, &mut read)?,
             DetectorKind::RfbLetterbox => rfb(rfb::Layout::Letterbox, &mut read)?,
             DetectorKind::RfbTiles => rfb(rfb::Layout::Tiles, &mut read)?,
@@ -139,19 +145,65 @@ impl Detector {
         }
     }
 
-    /// Every face in the photo, most confident first. An empty list when there is none.
+    /// Every face in the photo: the first look's, most confident first, then the second
+    /// look's (see [`Detector::first_look`]). An empty list when there is none.
     pub fn detect(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
+        let mut found = self.first_look(photo)?;
+        if self.needs_second_look(photo) {
+            let more = self.second_look(photo, &found)?;
+            found.extend(more);
+        }
+        Ok(found)
+    }
+
+    /// The faces a quick look finds, most confident first: YuNet's at 320, every face of the
+    /// photo but small ones, which [`Detector::second_look`] finds where the photo is larger;
+    /// the page shows matches after the first look, and adds the second's boxes when they
+    /// come. The other kinds find everything in this one look.
+    pub fn first_look(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
         if photo.width == 0 || photo.height == 0 {
             return Ok(Vec::new());
         }
-        let (mut found, iou) = match &self.network {
-            Network::YuNet(yunet) => (yunet.candidates(photo)?, yunet::NMS_IOU),
-            Network::Rfb(rfb) => (rfb.candidates(photo)?, rfb::NMS_IOU),
+        let (found, iou) = match (&self.network, self.kind) {
+            (Network::YuNet(yunet), DetectorKind::YuNet) => {
+                (yunet.first_look(photo)?, yunet::NMS_IOU)
+            }
+            (Network::YuNet(yunet), _) => (yunet.candidates(photo)?, yunet::NMS_IOU),
+            (Network::Rfb(rfb), _) => (rfb.candidates(photo)?, rfb::NMS_IOU),
         };
-        found.sort_by(|a, b| b.score.total_cmp(&a.score));
-        found.truncate(TOP_K);
-        Ok(non_maximum_suppression(found, iou))
+        Ok(best_of_overlapping(found, iou))
     }
+
+    /// True where [`Detector::second_look`] may find more faces in the photo.
+    pub fn needs_second_look(&self, photo: &Photo) -> bool {
+        match (&self.network, self.kind) {
+            (Network::YuNet(yunet), DetectorKind::YuNet) => yunet.has_second_look(photo),
+            _ => false,
+        }
+    }
+
+    /// The faces of the second look that no box of `seen` (the first look's) overlaps, most
+    /// confident first: the first look's boxes stay as they were shown.
+    pub fn second_look(&self, photo: &Photo, seen: &[FaceBox]) -> Result<Vec<FaceBox>, FaceError> {
+        let Network::YuNet(yunet) = &self.network else {
+            return Ok(Vec::new());
+        };
+        if !self.needs_second_look(photo) {
+            return Ok(Vec::new());
+        }
+        let found = best_of_overlapping(yunet.second_look(photo)?, yunet::NMS_IOU);
+        Ok(found
+            .into_iter()
+            .filter(|new| seen.iter().all(|old| old.iou(new) <= yunet::NMS_IOU))
+            .collect())
+    }
+}
+
+/// The most confident of each group of overlapping boxes, most confident first.
+fn best_of_overlapping(mut found: Vec<FaceBox>, iou: f32) -> Vec<FaceBox> {
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+    found.truncate(TOP_K);
+    non_maximum_suppression(found, iou)
 }
 
 /// Keeps each box unless it overlaps a more confident kept box by more than `iou`.

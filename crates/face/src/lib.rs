@@ -27,13 +27,16 @@ pub use attributes::{Attribute, AttributeNet};
 pub use detect::{Detector, DetectorKind, FaceBox};
 pub use dlib_nets::{DlibAttribute, DlibAttributeNet, face_chip};
 pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
+pub use image::metadata::Orientation;
 pub use landmarks::Landmarker;
 pub use look::{LOOK_DIMENSION, LookNet, LookWeights, look_vector};
 pub use network::{Network, NetworkSpec};
 #[cfg(feature = "import")]
 use packed::quantized_labels;
 use packed::{Preparation, load_packed};
-pub use photo::{DecodePlan, MAX_DIMENSION, MAX_SIDE, Photo, plan_decode, working_size};
+pub use photo::{
+    DecodePlan, MAX_DIMENSION, MAX_SIDE, Photo, PixelOrder, plan_decode, working_size,
+};
 pub use pipeline::{CentralFace, Face, FacePipeline, PIPELINE_FILES, central_face, preselect};
 pub use probe::GenderProbe;
 

@@ -2,7 +2,8 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, imageops::FilterType};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, imageops::FilterType};
 
 use crate::FaceError;
 
@@ -50,6 +51,39 @@ impl Photo {
         Some(Photo { width, height, rgb })
     }
 
+    /// A photo from a decoder's pixels as the file stores them (4 bytes each, in `order`; the
+    /// fourth dropped), turned upright by the file's `orientation` (which that decoder read but
+    /// did not apply: WebCodecs' `ImageDecoder` gives it beside the pixels). `None` unless there
+    /// are `4 · width · height` bytes.
+    pub fn from_stored(
+        width: usize,
+        height: usize,
+        pixels: &[u8],
+        order: PixelOrder,
+        orientation: Orientation,
+    ) -> Option<Photo> {
+        if width == 0 || height == 0 || pixels.len() != 4 * width * height {
+            return None;
+        }
+        let rgb: Vec<u8> = match order {
+            PixelOrder::Rgbx => pixels
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect(),
+            PixelOrder::Bgrx => pixels
+                .chunks_exact(4)
+                .flat_map(|p| [p[2], p[1], p[0]])
+                .collect(),
+        };
+        if orientation == Orientation::NoTransforms {
+            return Some(Photo { width, height, rgb });
+        }
+        let mut image =
+            DynamicImage::ImageRgb8(RgbImage::from_raw(width as u32, height as u32, rgb)?);
+        image.apply_orientation(orientation);
+        Some(Self::from_image(image))
+    }
+
     /// Wraps an already decoded image.
     pub fn from_image(image: DynamicImage) -> Photo {
         let rgb = image.into_rgb8();
@@ -70,6 +104,13 @@ impl Photo {
     }
 }
 
+/// The order of a decoder's four bytes per pixel (the fourth is alpha or padding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelOrder {
+    Rgbx,
+    Bgrx,
+}
+
 /// A photo's size once upright, and the size [`Photo::decode`] brings it to, read from its
 /// header alone: what a faster decoder (the browser's) needs to decode it as `decode` would.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +119,19 @@ pub struct DecodePlan {
     pub height: u32,
     pub target_width: u32,
     pub target_height: u32,
+    /// How the stored pixels are turned upright (the EXIF orientation).
+    pub orientation: Orientation,
+}
+
+impl DecodePlan {
+    /// True where the file stores its pixels turned a quarter: stored width is upright height.
+    pub fn stored_turned(&self) -> bool {
+        use Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
+        matches!(
+            self.orientation,
+            Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH
+        )
+    }
 }
 
 /// The [`DecodePlan`] of a photo, or the error [`Photo::decode`] would give before decoding
@@ -87,18 +141,18 @@ pub fn plan_decode(bytes: &[u8]) -> Result<DecodePlan, FaceError> {
     let mut decoder = image_decoder(bytes)?;
     let orientation = decoder.orientation().map_err(classify)?;
     let (w, h) = decoder.dimensions();
-    use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
-    let (width, height) = match orientation {
-        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (h, w),
-        _ => (w, h),
+    let mut plan = DecodePlan {
+        width: w,
+        height: h,
+        target_width: 0,
+        target_height: 0,
+        orientation,
     };
-    let (target_width, target_height) = working_size(width, height);
-    Ok(DecodePlan {
-        width,
-        height,
-        target_width,
-        target_height,
-    })
+    if plan.stored_turned() {
+        (plan.width, plan.height) = (h, w);
+    }
+    (plan.target_width, plan.target_height) = working_size(plan.width, plan.height);
+    Ok(plan)
 }
 
 /// The size [`Photo::decode`] brings an upright photo of `width` x `height` to: within

@@ -41,9 +41,24 @@ impl FacePipeline {
         self.detector = detector;
     }
 
-    /// The detected boxes alone, most confident first.
+    /// The detected boxes alone: both looks' ([`Detector::detect`]).
     pub fn boxes(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
         self.detector.detect(photo)
+    }
+
+    /// The boxes of the detector's quick first look ([`Detector::first_look`]).
+    pub fn first_boxes(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
+        self.detector.first_look(photo)
+    }
+
+    /// True where a second look may find more faces than the first.
+    pub fn needs_second_look(&self, photo: &Photo) -> bool {
+        self.detector.needs_second_look(photo)
+    }
+
+    /// The second look's boxes that none of `seen` overlaps ([`Detector::second_look`]).
+    pub fn more_boxes(&self, photo: &Photo, seen: &[FaceBox]) -> Result<Vec<FaceBox>, FaceError> {
+        self.detector.second_look(photo, seen)
     }
 
     /// Every face in the photo with its landmarks, most confident first; empty when none. A

@@ -12,10 +12,11 @@ use crate::{FaceBox, FaceError, Photo, Preparation, Runnable, load_packed, run};
 
 const NAME: &str = "yunet";
 /// The network's input sides, smallest first: the same network packed once per side (its
-/// graph is fixed to one input shape when packed). A photo is seen by the smallest that holds
-/// it whole without shrinking, else the largest: LFW's 250 x 250 photos in the 320 one, four
-/// times faster than in the 640 one and seen the same; larger photos in 640, where YuNet finds
-/// far more of a group's faces than at 320 (docs/MODELS.md).
+/// graph is fixed to one input shape when packed). A photo is seen in two looks
+/// ([`YuNet::first_look`], [`YuNet::second_look`]): first in 320, four times faster than 640,
+/// which finds every face but small ones in a larger photo (and holds LFW's 250 x 250 photos
+/// whole, so that they need no second look); then, where the photo is larger than 320, in 640,
+/// for the small faces of a group (docs/MODELS.md).
 pub(crate) const SIDES: [usize; 2] = [320, 640];
 /// The packed model files (`crate::pack`), one per side.
 pub const FILES: [&str; 2] = ["yunet-320.nnef.tar", "yunet-640.nnef.tar"];
@@ -71,7 +72,26 @@ impl YuNet {
         self.score_threshold = threshold;
     }
 
-    /// Every box over the score threshold, in photo pixels, before overlaps are resolved.
+    /// The first look's boxes over the score threshold, in photo pixels, before overlaps are
+    /// resolved: the photo in the smallest input.
+    pub(crate) fn first_look(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
+        let first = self.sizes.first().ok_or(FaceError::Degenerate)?;
+        first.candidates(photo, self.score_threshold)
+    }
+
+    /// True where the largest input sees the photo larger than the first look did.
+    pub(crate) fn has_second_look(&self, photo: &Photo) -> bool {
+        photo.width.max(photo.height) > SIDES[0]
+    }
+
+    /// The second look's boxes, as [`YuNet::first_look`]'s: the photo in the largest input.
+    pub(crate) fn second_look(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
+        let last = self.sizes.last().ok_or(FaceError::Degenerate)?;
+        last.candidates(photo, self.score_threshold)
+    }
+
+    /// One look in the smallest input that holds the photo, else the largest: the pipeline's
+    /// detection before it took two looks, kept to compare with (`cfaces eval-detect`).
     pub(crate) fn candidates(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
         let longest = photo.width.max(photo.height);
         let sized = self

@@ -208,6 +208,7 @@ fn the_decode_plan_is_what_decode_does() {
             height: 2400,
             target_width: 1200,
             target_height: 1600,
+            orientation: cf_face::Orientation::Rotate90,
         },
         "the EXIF rotation swaps the sides before the fit"
     );
@@ -243,4 +244,43 @@ fn browser_pixels_become_the_same_photo() {
     assert_eq!(photo.rgb, vec![10, 20, 30, 40, 50, 60]);
     assert!(Photo::from_rgba(2, 2, &rgba).is_none());
     assert!(Photo::from_rgba(0, 0, &[]).is_none());
+}
+
+#[test]
+fn stored_pixels_are_turned_upright_as_decode_turns_them() {
+    use cf_face::{Orientation, PixelOrder};
+    // Stored pixels (as WebCodecs gives them, BGRX or RGBX) turned by each orientation land
+    // where the image crate's turn, which `Photo::decode` applies, puts them.
+    let stored = ImageBuffer::from_fn(3, 2, |x, y| Rgb([(10 * x + y) as u8, 7, 200]));
+    let bgrx: Vec<u8> = stored
+        .pixels()
+        .flat_map(|p| [p[2], p[1], p[0], 0])
+        .collect();
+    let rgbx: Vec<u8> = stored
+        .pixels()
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    let as_is =
+        Photo::from_stored(3, 2, &bgrx, PixelOrder::Bgrx, Orientation::NoTransforms).unwrap();
+    assert_eq!(as_is.rgb, stored.clone().into_raw());
+    assert_eq!(
+        Photo::from_stored(3, 2, &rgbx, PixelOrder::Rgbx, Orientation::NoTransforms).unwrap(),
+        as_is
+    );
+    for orientation in [
+        Orientation::Rotate90,
+        Orientation::Rotate180,
+        Orientation::Rotate270,
+        Orientation::FlipHorizontal,
+        Orientation::Rotate90FlipH,
+    ] {
+        let mut expected = DynamicImage::ImageRgb8(stored.clone());
+        expected.apply_orientation(orientation);
+        let upright = Photo::from_stored(3, 2, &bgrx, PixelOrder::Bgrx, orientation).unwrap();
+        assert_eq!(upright, Photo::from_image(expected), "{orientation:?}");
+    }
+    // Its size once turned: the plan's.
+    let turned = Photo::from_stored(3, 2, &bgrx, PixelOrder::Bgrx, Orientation::Rotate90).unwrap();
+    assert_eq!((turned.width, turned.height), (2, 3));
+    assert!(Photo::from_stored(3, 3, &bgrx, PixelOrder::Bgrx, Orientation::Rotate90).is_none());
 }

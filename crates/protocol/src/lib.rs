@@ -185,8 +185,9 @@ pub enum Reply {
     /// The catalog (`catalog.json` as the manifest lists it, verified): who the items are. The
     /// worker loads it with the first network and hands it on, so it is downloaded once.
     Catalog { json: Vec<u8> },
-    /// The faces of a photo, most confident first, and the one preselected for the visitor
-    /// ([`cf_face`'s `preselect`]); the match of that one follows.
+    /// The faces of a photo the detector's first look found, most confident first, and the
+    /// one preselected for the visitor ([`cf_face`'s `preselect`]); the match of that one
+    /// follows, then [`Reply::MoreFaces`].
     Faces {
         seq: u32,
         photo: u32,
@@ -194,7 +195,20 @@ pub enum Reply {
         height: u32,
         faces: Vec<FaceRect>,
         chosen: Option<usize>,
+        /// A [`Reply::MoreFaces`] follows: the detector takes a second look for small faces.
+        second_look: bool,
         times: StageTimes,
+    },
+    /// The faces the detector's second look found in the photo besides those of
+    /// [`Reply::Faces`], most confident first (often none): every face is now found. It
+    /// repeats the `seq` of the photo's `Analyse`, and is taken whatever was asked since about
+    /// the same photo.
+    MoreFaces {
+        seq: u32,
+        photo: u32,
+        faces: Vec<FaceRect>,
+        /// The second look's time.
+        detect_ms: f64,
     },
     Matches {
         seq: u32,
@@ -354,7 +368,14 @@ mod tests {
                 height: 480,
                 faces: vec![face, face],
                 chosen: Some(1),
+                second_look: true,
                 times: StageTimes::default(),
+            },
+            Reply::MoreFaces {
+                seq: 1,
+                photo: 2,
+                faces: vec![face],
+                detect_ms: 80.5,
             },
             Reply::Matches {
                 seq: 3,
