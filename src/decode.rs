@@ -96,7 +96,9 @@ fn object(entries: &[(&str, JsValue)]) -> Option<Object> {
 /// libjpeg-turbo's eighths that is within it; `None` where the browser has no `ImageDecoder` or gives something else
 /// than asked (the caller then decodes it otherwise).
 async fn decode_jpeg_scaled(data: &Uint8Array, plan: DecodePlan) -> Option<Photo> {
-    if !Reflect::has(&js_sys::global(), &JsValue::from_str("ImageDecoder")).ok()? {
+    if !SCALED_DECODING.get()
+        || !Reflect::has(&js_sys::global(), &JsValue::from_str("ImageDecoder")).ok()?
+    {
         return None;
     }
     // The decoder is asked in the file's stored orientation, and keeps to it.
@@ -125,6 +127,12 @@ async fn decode_jpeg_scaled(data: &Uint8Array, plan: DecodePlan) -> Option<Photo
     photo
 }
 
+thread_local! {
+    /// False once this browser's `ImageDecoder` has decoded a JPEG at another size than asked
+    /// (the size is a hint in the standard) or in YUV: each photo would be decoded twice.
+    static SCALED_DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
 async fn frame_pixels(frame: &VideoFrame, plan: DecodePlan, wanted: (u32, u32)) -> Option<Photo> {
     let rect = frame.visible_rect()?;
     let (width, height) = (rect.width() as u32, rect.height() as u32);
@@ -132,6 +140,7 @@ async fn frame_pixels(frame: &VideoFrame, plan: DecodePlan, wanted: (u32, u32)) 
     // so); anything else is not what was planned.
     let fits = |got: u32, asked: u32| got <= asked && 2 * got >= asked;
     if !(fits(width, wanted.0) && fits(height, wanted.1)) {
+        SCALED_DECODING.set(false);
         return None;
     }
     // Scaled, libjpeg-turbo gives RGB itself. A frame in YUV (as at the full size) is left to
@@ -140,7 +149,10 @@ async fn frame_pixels(frame: &VideoFrame, plan: DecodePlan, wanted: (u32, u32)) 
     let order = match frame.format().as_deref() {
         Some("BGRX" | "BGRA") => PixelOrder::Bgrx,
         Some("RGBX" | "RGBA") => PixelOrder::Rgbx,
-        _ => return None,
+        _ => {
+            SCALED_DECODING.set(false);
+            return None;
+        }
     };
     let options = Object::new();
     let size = frame.allocation_size(&options).ok()?;
