@@ -1,9 +1,9 @@
 //! The browser decodes the worker's photos. A JPEG larger than the working size (what cameras
-//! and phones give) goes to WebCodecs' `ImageDecoder` where the browser has it, asked for the size the pipeline works at
-//! (what [`cf_engine::plan_decode`] reads from the header): libjpeg-turbo then decodes at a
-//! fraction of the stored size (3/8 of a 12 MP photo's sides to fit 1600), skipping most of
-//! the work, and the pixels come as stored, turned upright here by the file's EXIF
-//! orientation. Any other photo, or a browser without `ImageDecoder`, goes to
+//! and phones give) goes to WebCodecs' `ImageDecoder` where the browser has it, asked for the
+//! size the pipeline works at (what [`cf_engine::plan_decode`] reads from the header):
+//! libjpeg-turbo then decodes at a fraction of the stored size (3/8 of a 12 MP photo's sides to
+//! fit 1600), skipping most of the work, and the pixels come as stored, turned upright here by
+//! the file's EXIF orientation. Any other photo, or a browser without `ImageDecoder`, goes to
 //! `createImageBitmap`, upright and resized on decode to the working size, its pixels read
 //! through an `OffscreenCanvas`. Colours are kept as stored (no colour-space conversion), as
 //! the image crate keeps them and as the index's photos were read.
@@ -93,8 +93,8 @@ fn object(entries: &[(&str, JsValue)]) -> Option<Object> {
 }
 
 /// A JPEG larger than the working size decoded by `ImageDecoder` at the largest of
-/// libjpeg-turbo's eighths that is within it; `None` where the browser has no `ImageDecoder` or gives something else
-/// than asked (the caller then decodes it otherwise).
+/// libjpeg-turbo's eighths that is within it; `None` where the browser has no `ImageDecoder`
+/// or gives something else than asked (the caller then decodes it otherwise).
 async fn decode_jpeg_scaled(data: &Uint8Array, plan: DecodePlan) -> Option<Photo> {
     if !SCALED_DECODING.get()
         || !Reflect::has(&js_sys::global(), &JsValue::from_str("ImageDecoder")).ok()?

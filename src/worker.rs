@@ -8,10 +8,11 @@
 //! (after a zero-delay timeout), so that messages the page sent meanwhile are in the queue
 //! first and can supersede older ones there.
 //!
-//! A photo is decoded by the browser before the engine sees it (`createImageBitmap`, resized
-//! on decode to the pipeline's working size, upright by its EXIF orientation, its pixels read
-//! through an `OffscreenCanvas`): natively, and much faster than the image crate in wasm. What
-//! the browser cannot decode goes to the engine as bytes, whose decoder then says why.
+//! A photo is decoded by the browser before the engine sees it (src/decode.rs: a large JPEG by
+//! `ImageDecoder` at a fraction of its size, anything else by `createImageBitmap`, resized on
+//! decode to the pipeline's working size, upright by its EXIF orientation): natively, and much
+//! faster than the image crate in wasm. What the browser cannot decode goes to the engine as
+//! bytes, whose decoder then says why.
 
 use cf_protocol::{Reply, Request};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
