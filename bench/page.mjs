@@ -9,7 +9,7 @@
 //   bytes  what a first visit transfers, by type, uncompressed and as gzip/brotli would send it;
 //   long   the longest main-thread task (PerformanceObserver 'longtask') during each search.
 // A figure to read, not a pass/fail: run with scripts/bench-page.sh after scripts/build-web.sh.
-import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
@@ -123,6 +123,7 @@ try {
         large.push(await searchOnce(again, phoneFile));
         crowd.push(await searchOnce(again, groupFile));
       }
+      await rm(folder, { recursive: true });
       for (const [name, runs] of Object.entries(warm)) {
         const w = runs.slice(2);
         console.log(`warm, ${name} photo chosen to matches shown, medians of ${w.length} (ms):`);

@@ -41,14 +41,13 @@ impl Photo {
     /// An upright photo from RGBA pixels (a browser's decoding); the alpha is dropped, as
     /// [`Photo::decode`] drops it. `None` unless there are `4 · width · height` bytes.
     pub fn from_rgba(width: usize, height: usize, rgba: &[u8]) -> Option<Photo> {
-        if width == 0 || height == 0 || rgba.len() != 4 * width * height {
-            return None;
-        }
-        let rgb = rgba
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
-        Some(Photo { width, height, rgb })
+        Self::from_stored(
+            width,
+            height,
+            rgba,
+            PixelOrder::Rgbx,
+            Orientation::NoTransforms,
+        )
     }
 
     /// A photo from a decoder's pixels as the file stores them (4 bytes each, in `order`; the
