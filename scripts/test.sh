@@ -14,9 +14,11 @@ cargo fmt --all --check
 step "clippy (native)"
 cargo clippy --release --workspace --all-targets -- -D warnings
 step "clippy (the app, wasm32)"
-# Twice: the page (no features) and its worker (feature `worker`) are built apart.
+# Three times: the page (no features), its worker (feature `worker`) and the morph worker
+# (feature `morph`) are built apart.
 cargo clippy --profile release-wasm -p celebrityfaces --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --profile release-wasm -p celebrityfaces --target wasm32-unknown-unknown --features worker -- -D warnings
+cargo clippy --profile release-wasm -p celebrityfaces --target wasm32-unknown-unknown --features morph -- -D warnings
 step "cargo test"
 # The face tests run the real models on real photos; here their absence is a failure.
 export CF_MODELS="$CF_ROOT/models"

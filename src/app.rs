@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use celebrityfaces::fetch::{BrowserStore, now_ms};
 use celebrityfaces::i18n::Lang;
-use celebrityfaces::state::{Action, Effect, Notice, State};
+use celebrityfaces::state::{Action, Effect, MorphAction, Notice, State};
 use cf_protocol::{FaceRect, INDEX_BASE, LoadProblem};
 use cf_shards::{DownloadError, FileStore, Manifest, parse_manifest};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -15,8 +15,9 @@ use yew::prelude::*;
 
 use crate::dev::DevPanel;
 use crate::intake::Intake;
-use crate::link::WorkerLink;
+use crate::link::{MorphLink, WorkerLink};
 use crate::matches::MatchesView;
+use crate::morph_view::MorphView;
 use crate::photo_view::PhotoView;
 use crate::views::{network_switch, photo_message, status, timing};
 
@@ -52,6 +53,7 @@ fn browser_language() -> Lang {
 pub struct Store {
     state: Rc<RefCell<State>>,
     worker: Rc<WorkerLink>,
+    morph: Rc<MorphLink>,
     rerender: UseForceUpdateHandle,
 }
 
@@ -67,9 +69,16 @@ impl Store {
         for effect in effects {
             match effect {
                 Effect::Send(request) => self.worker.send(request),
+                Effect::Morph(request) => {
+                    let store = self.clone();
+                    self.morph.send(request, move |reply| {
+                        store.dispatch(Action::Morph(MorphAction::Reply(reply)))
+                    });
+                }
                 Effect::Revoke(url) => {
                     let _ = web_sys::Url::revoke_object_url(&url);
                 }
+                Effect::Save { name, mime, bytes } => crate::share::save_bytes(&bytes, &name, mime),
             }
         }
         self.rerender.force_update();
@@ -173,9 +182,11 @@ fn take_photo(store: &Store, blob: web_sys::Blob) {
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let cell = use_mut_ref(|| State::new(browser_language()));
+    let morph = use_memo((), |_| MorphLink::default());
     let store = Store {
         state: cell,
         worker: props.worker.clone(),
+        morph: Rc::clone(&morph),
         rerender: use_force_update(),
     };
     let embed = use_memo((), |_| query_flag("embed").is_some_and(|v| v != "0"));
@@ -307,9 +318,14 @@ pub fn app(props: &AppProps) -> Html {
                             filter={matches.filter} asked={state.filter}
                             on_gender={store.callback(Action::ChooseGender)}
                             on_well_known={store.callback(Action::WellKnownOnly)}
+                            on_morph={store.callback(|item| Action::Morph(MorphAction::Open(item)))}
                             timing={timing(matches, *shown, state.lang)} />
                     }
                 </section>
+            }
+            if let Some(morph) = &state.morph {
+                <MorphView lang={state.lang} morph={morph.clone()} people={state.people.clone()}
+                    on_action={store.callback(Action::Morph)} />
             }
             if !*embed {
                 <DevPanel lang={state.lang} items={state.items} people={state.people.clone()}

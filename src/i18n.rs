@@ -4,7 +4,7 @@
 //! only here ([`load_problem`], [`photo_problem`]): one plain sentence in the visitor's
 //! language, and the technical detail apart, for whoever opens it.
 
-use cf_protocol::{LoadProblem, PhotoProblem, StageTimes};
+use cf_protocol::{LoadProblem, MorphProblem, PhotoProblem, StageTimes};
 
 /// A language of the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +125,22 @@ pub struct Text {
     /// `{name}`, `{n}`.
     pub all_photos_title: &'static str,
     pub download_card: &'static str,
+    /// The morph: the card's button, its dialog's title (`{name}`), the slider's label and
+    /// its two ends (`{name}`), saving, and its progress.
+    pub morph: &'static str,
+    pub morph_with: &'static str,
+    pub morph_title: &'static str,
+    pub morph_slider: &'static str,
+    pub morph_you: &'static str,
+    pub morph_preparing: &'static str,
+    pub morph_save_gif: &'static str,
+    pub morph_making_gif: &'static str,
+    pub morph_no_portraits: &'static str,
+    pub morph_portrait_unreachable: &'static str,
+    pub morph_no_face_in_portrait: &'static str,
+    pub morph_no_face: &'static str,
+    pub morph_not_ready: &'static str,
+    pub morph_failed: &'static str,
     pub card_caption: &'static str,
     /// `{total}` and the stages.
     pub timing: &'static str,
@@ -213,6 +229,20 @@ static EN: Text = Text {
     close: "Close",
     all_photos_title: "All {n} photos of {name}",
     download_card: "Download result card",
+    morph: "Morph",
+    morph_with: "Morph with {name}",
+    morph_title: "You and {name}",
+    morph_slider: "From you to {name}",
+    morph_you: "You",
+    morph_preparing: "Preparing the morph…",
+    morph_save_gif: "Save as GIF",
+    morph_making_gif: "Making the GIF…",
+    morph_no_portraits: "This index has no larger photos to morph with.",
+    morph_portrait_unreachable: "The photo of {name} could not be downloaded. Check the connection and try again.",
+    morph_no_face_in_portrait: "No face could be read in the photo of {name}. Try another of their photos.",
+    morph_no_face: "Your face could not be read in this box. Move the box onto your face and try again.",
+    morph_not_ready: "The face models are not loaded yet. Try again in a moment.",
+    morph_failed: "The morph could not be made.",
     card_caption: "My celebrity look-alike",
     timing: "Matched in {total} ms",
     timing_stages: "decode {decode}, detect {detect}, landmarks {landmarks}, align {align}, embed {embed}, gender estimate {estimate}, search {search}, render {render} ms",
@@ -288,6 +318,20 @@ static RU: Text = Text {
     close: "Закрыть",
     all_photos_title: "Все фото ({n}): {name}",
     download_card: "Скачать карточку результата",
+    morph: "Морфинг",
+    morph_with: "Морфинг с {name}",
+    morph_title: "Вы и {name}",
+    morph_slider: "От вас к {name}",
+    morph_you: "Вы",
+    morph_preparing: "Готовим морфинг…",
+    morph_save_gif: "Сохранить GIF",
+    morph_making_gif: "Делаем GIF…",
+    morph_no_portraits: "В этом индексе нет больших фотографий для морфинга.",
+    morph_portrait_unreachable: "Не удалось загрузить фотографию {name}. Проверьте подключение и попробуйте ещё раз.",
+    morph_no_face_in_portrait: "На фотографии {name} не удалось найти лицо. Попробуйте другую фотографию.",
+    morph_no_face: "В этой рамке не удалось найти ваше лицо. Передвиньте рамку на лицо и попробуйте ещё раз.",
+    morph_not_ready: "Модели лиц ещё не загружены. Попробуйте через минуту.",
+    morph_failed: "Не удалось сделать морфинг.",
     card_caption: "Моя знаменитость-двойник",
     timing: "Найдено за {total} мс",
     timing_stages: "декодирование {decode}, поиск лиц {detect}, точки лица {landmarks}, выравнивание {align}, вектор {embed}, оценка пола {estimate}, поиск {search}, показ {render} мс",
@@ -389,6 +433,28 @@ pub fn photo_problem(lang: Lang, problem: &PhotoProblem) -> Worded {
     }
 }
 
+/// Why the morph with `name` could not be made, in `lang`.
+pub fn morph_problem(lang: Lang, problem: &MorphProblem, name: &str) -> Worded {
+    let text = lang.text();
+    let named = |template: &str| fill(template, &[("name", name)]);
+    let (message, detail) = match problem {
+        MorphProblem::NoPortraits => (text.morph_no_portraits.to_string(), None),
+        MorphProblem::PortraitUnreachable { detail } => {
+            (named(text.morph_portrait_unreachable), Some(detail))
+        }
+        MorphProblem::NoFaceInPortrait { detail } => {
+            (named(text.morph_no_face_in_portrait), Some(detail))
+        }
+        MorphProblem::NoFace { detail } => (text.morph_no_face.to_string(), Some(detail)),
+        MorphProblem::NotReady => (text.morph_not_ready.to_string(), None),
+        MorphProblem::Failed { detail } => (text.morph_failed.to_string(), Some(detail)),
+    };
+    Worded {
+        message,
+        detail: detail.cloned(),
+    }
+}
+
 /// The time of each stage of a match, in `lang`.
 pub fn stage_times(lang: Lang, times: &StageTimes, render: f64) -> String {
     let ms = |value: f64| format!("{value:.1}");
@@ -430,6 +496,11 @@ mod tests {
                     PhotoProblem::examples()
                         .iter()
                         .map(|p| photo_problem(lang, p)),
+                )
+                .chain(
+                    MorphProblem::examples()
+                        .iter()
+                        .map(|p| morph_problem(lang, p, "Ann Lee")),
                 )
                 .collect();
             for (problem, words) in worded.iter().enumerate() {

@@ -1,5 +1,5 @@
 //! The parts of the CelebrityFaces page shared by its two programs, the page (src/main.rs) and
-//! its worker (src/bin/worker.rs). The page's state and reducer, its texts and who the items
+//! its workers (src/bin/worker.rs, and src/bin/morph_worker.rs for the morph). The page's state and reducer, its texts and who the items
 //! are are plain Rust, tested natively; the browser's fetching and the worker program exist only
 //! in the browser. The messages between the two are `cf_protocol`; the worker's work is
 //! `cf_engine`. See ARCHITECTURE.md.
@@ -12,5 +12,7 @@ pub mod state;
 pub mod decode;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
+#[cfg(target_arch = "wasm32")]
+pub mod morph_worker;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

@@ -12,6 +12,8 @@ mod link;
 #[cfg(target_arch = "wasm32")]
 mod matches;
 #[cfg(target_arch = "wasm32")]
+mod morph_view;
+#[cfg(target_arch = "wasm32")]
 mod photo_view;
 #[cfg(target_arch = "wasm32")]
 mod share;

@@ -23,10 +23,30 @@ pub fn thumbnail(people: &People, item: u32, size: u32) -> Html {
         <span class="thumb" aria-hidden="true">
             <span class="initials">{ initials(name) }</span>
             if let Some(url) = people.thumb_url(item) {
-                <img src={url} alt="" loading="lazy" width={size.to_string()} height={size.to_string()}
-                    onerror={drop_image} />
+                <img src={url.clone()} srcset={srcset(people, item, &url)} alt="" loading="lazy"
+                    width={size.to_string()} height={size.to_string()} onerror={drop_image} />
             }
         </span>
+    }
+}
+
+/// The thumbnail, and the portrait for screens of two device pixels per CSS pixel or more.
+fn srcset(people: &People, item: u32, thumb: &str) -> Option<AttrValue> {
+    let portrait = people.portrait_url(item)?;
+    Some(format!("{thumb} 1x, {portrait} 2x").into())
+}
+
+/// The button that opens the morph of the visitor's face with `item`.
+fn morph_button(people: &People, item: u32, lang: Lang, on_morph: &Callback<u32>) -> Html {
+    let text = lang.text();
+    if people.portrait_url(item).is_none() {
+        return Html::default();
+    }
+    let name = people.name_of(item).unwrap_or("?");
+    let open = on_morph.reform(move |_: MouseEvent| item);
+    html! {
+        <button type="button" class="morph-open" onclick={open}
+            aria-label={fill(text.morph_with, &[("name", name)])}>{ text.morph }</button>
     }
 }
 
@@ -47,6 +67,8 @@ pub struct MatchesProps {
     pub asked: Filter,
     pub on_gender: Callback<GenderChoice>,
     pub on_well_known: Callback<bool>,
+    /// The visitor asked to morph their face with this item.
+    pub on_morph: Callback<u32>,
     pub timing: Html,
 }
 
@@ -200,6 +222,7 @@ pub fn matches_view(props: &MatchesProps) -> Html {
                     <span class="count">{ photos }</span>
                 </button>
                 { wikipedia_link(people, hit.item, props.lang) }
+                { morph_button(people, hit.item, props.lang, &props.on_morph) }
             </li>
         }
     });
@@ -229,6 +252,7 @@ pub fn matches_view(props: &MatchesProps) -> Html {
             <ol class="cards" id="matches">{ for cards }</ol>
             if let Some(person) = *gallery {
                 <Gallery people={people.clone()} person={person} lang={props.lang}
+                    on_morph={props.on_morph.clone()}
                     on_close={let gallery = gallery.clone(); Callback::from(move |()| gallery.set(None))} />
             }
         </section>
@@ -240,6 +264,7 @@ struct GalleryProps {
     people: People,
     person: u32,
     lang: Lang,
+    on_morph: Callback<u32>,
     on_close: Callback<()>,
 }
 
@@ -329,7 +354,10 @@ fn gallery(props: &GalleryProps) -> Html {
                 </header>
                 <ul class="gallery-grid">
                     { for items.iter().map(|&item| html! {
-                        <li data-item={item.to_string()}>{ thumbnail(people, item, 112) }</li>
+                        <li data-item={item.to_string()}>
+                            { thumbnail(people, item, 112) }
+                            { morph_button(people, item, props.lang, &props.on_morph) }
+                        </li>
                     }) }
                 </ul>
             </div>

@@ -3,25 +3,25 @@
 use std::rc::Rc;
 
 use cf_protocol::{CARDS, Hit, distinct_people};
-use cf_shards::Catalog;
+use cf_shards::{Catalog, ThumbnailInfo};
 
 /// The catalog and where the thumbnails are.
 #[derive(Clone, Debug)]
 pub struct People {
     pub catalog: Rc<Catalog>,
-    pub thumb_base_url: String,
+    pub thumbnails: ThumbnailInfo,
     /// Photos per person.
     photo_counts: Rc<Vec<u32>>,
 }
 
 impl PartialEq for People {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.catalog, &other.catalog) && self.thumb_base_url == other.thumb_base_url
+        Rc::ptr_eq(&self.catalog, &other.catalog) && self.thumbnails == other.thumbnails
     }
 }
 
 impl People {
-    pub fn new(catalog: Catalog, thumb_base_url: &str) -> People {
+    pub fn new(catalog: Catalog, thumbnails: &ThumbnailInfo) -> People {
         let mut counts = vec![0u32; catalog.names.len()];
         for &person in &catalog.person_of_item {
             if let Some(count) = counts.get_mut(person as usize) {
@@ -30,7 +30,7 @@ impl People {
         }
         People {
             catalog: Rc::new(catalog),
-            thumb_base_url: thumb_base_url.to_string(),
+            thumbnails: thumbnails.clone(),
             photo_counts: Rc::new(counts),
         }
     }
@@ -48,7 +48,15 @@ impl People {
     /// Address of `item`'s thumbnail.
     pub fn thumb_url(&self, item: u32) -> Option<String> {
         let name = self.catalog.thumbs.get(item as usize)?;
-        Some(format!("{}{name}.jpg", self.thumb_base_url))
+        Some(format!("{}{name}.jpg", self.thumbnails.base_url))
+    }
+
+    /// Address of `item`'s portrait (the morph's celebrity side, and the cards' `srcset` on
+    /// high-density screens); `None` for an index built without portraits.
+    pub fn portrait_url(&self, item: u32) -> Option<String> {
+        let name = self.catalog.thumbs.get(item as usize)?;
+        let file = self.thumbnails.portrait_file(name)?;
+        Some(format!("{}{file}", self.thumbnails.base_url))
     }
 
     pub fn photo_count(&self, person: u32) -> u32 {
@@ -106,7 +114,11 @@ mod tests {
                 genders: "Fm".into(),
                 well_known: vec![0],
             },
-            "https://cdn.example/t/",
+            &ThumbnailInfo {
+                base_url: "https://cdn.example/t/".into(),
+                size: 112,
+                portrait_size: Some(256),
+            },
         )
     }
 
@@ -119,6 +131,13 @@ mod tests {
             people.thumb_url(1).as_deref(),
             Some("https://cdn.example/t/1111111111111111.jpg")
         );
+        assert_eq!(
+            people.portrait_url(1).as_deref(),
+            Some("https://cdn.example/t/1111111111111111-256.jpg")
+        );
+        let mut older = people.clone();
+        older.thumbnails.portrait_size = None;
+        assert_eq!(older.portrait_url(1), None);
         assert_eq!((people.photo_count(0), people.photo_count(1)), (2, 1));
         assert_eq!(initials("Jean Claude Van Damme"), "JCV");
         assert_eq!(

@@ -132,7 +132,12 @@ pub async fn download_card(content: CardContent) {
     else {
         return;
     };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+    save_blob(&blob, "celebrityfaces-match.png");
+}
+
+/// Hands `blob` to the browser as a download named `name`.
+pub fn save_blob(blob: &web_sys::Blob, name: &str) {
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
         return;
     };
     let Some(window) = web_sys::window() else {
@@ -144,7 +149,7 @@ pub async fn download_card(content: CardContent) {
         .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
     {
         link.set_href(&url);
-        link.set_download("celebrityfaces-match.png");
+        link.set_download(name);
         link.click();
     }
     // Freed once the browser has surely read it.
@@ -153,4 +158,16 @@ pub async fn download_card(content: CardContent) {
     });
     let _ = window
         .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+}
+
+/// Hands `bytes` to the browser as a download named `name`, of type `mime`.
+pub fn save_bytes(bytes: &[u8], name: &str, mime: &str) {
+    let data = js_sys::Uint8Array::from(bytes);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    if let Ok(blob) =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(&data), &options)
+    {
+        save_blob(&blob, name);
+    }
 }

@@ -19,6 +19,9 @@ use cf_shards::{Catalog, Manifest};
 use crate::i18n::Lang;
 use crate::people::People;
 
+mod morph;
+pub use morph::{MORPH_START, MorphAction, MorphStage, MorphState};
+
 /// A network being downloaded or prepared.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loading {
@@ -130,6 +133,8 @@ pub struct State {
     /// The `seq` of the latest item query.
     item_seq: u32,
     pub speed: Option<Speed>,
+    /// The morph dialog, while open.
+    pub morph: Option<MorphState>,
     next_photo: u32,
     next_seq: u32,
     shown: u32,
@@ -165,14 +170,23 @@ pub enum Action {
     QueryItem(u32),
     Bench,
     Notice(Option<Notice>),
+    Morph(MorphAction),
 }
 
 /// What the page must do after an action.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Send(Request),
+    /// To the morph worker (spawned by the first of these).
+    Morph(cf_protocol::MorphRequest),
     /// This object URL shows nothing any more.
     Revoke(String),
+    /// Offer these bytes to the visitor as a file to save.
+    Save {
+        name: String,
+        mime: &'static str,
+        bytes: Rc<Vec<u8>>,
+    },
 }
 
 impl State {
@@ -198,6 +212,7 @@ impl State {
             item_answer: None,
             item_seq: 0,
             speed: None,
+            morph: None,
             next_photo: 0,
             next_seq: 0,
             shown: 0,
@@ -260,6 +275,7 @@ impl State {
                 });
                 self.matches = None;
                 self.notice = None;
+                self.morph = None;
                 // Each new photo's face gets its own preset.
                 self.filter.gender = None;
                 effects.push(Effect::Send(Request::Analyse {
@@ -316,6 +332,7 @@ impl State {
             Action::QueryItem(item) => self.query_item(item, &mut effects),
             Action::Bench => effects.push(Effect::Send(Request::Bench)),
             Action::Notice(notice) => self.notice = notice,
+            Action::Morph(action) => self.morph_action(action, &mut effects),
         }
         effects
     }
@@ -477,7 +494,7 @@ impl State {
                 let info = self.manifest.as_ref().and_then(|m| m.catalog.clone());
                 match info.map(|info| (Catalog::decode(&info, &json), info)) {
                     Some((Ok(catalog), info)) => {
-                        self.people = Some(People::new(catalog, &info.thumbnails.base_url))
+                        self.people = Some(People::new(catalog, &info.thumbnails))
                     }
                     Some((Err(error), _)) => {
                         self.index_problem = Some(LoadProblem::Index {
@@ -530,6 +547,10 @@ impl State {
                     self.matches = None;
                 }
             }
+            Reply::MorphFaces {
+                seq, from, to, ms, ..
+            } => self.morph_faces(seq, Ok((from, to, ms)), effects),
+            Reply::MorphFailed { seq, problem, .. } => self.morph_faces(seq, Err(problem), effects),
             Reply::ItemHits {
                 seq,
                 item,

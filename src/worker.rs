@@ -36,6 +36,11 @@ pub enum Message {
     /// The worker's turn to answer a queued request.
     Turn,
     Loaded(Box<cf_engine::Loaded<HandlerId>>),
+    /// A morph's portrait, downloaded and decoded (or why not).
+    Portrait(
+        Box<cf_engine::PortraitOrder<HandlerId>>,
+        Result<cf_engine::Photo, cf_protocol::MorphProblem>,
+    ),
     /// A photo's `Analyse`, after the browser decoded it (or could not: `None`).
     Decoded {
         from: HandlerId,
@@ -84,6 +89,9 @@ impl Worker for FaceWorker {
                     self.engine.step()
                 }
                 Message::Loaded(loaded) => self.engine.loaded(*loaded),
+                Message::Portrait(order, portrait) => {
+                    self.engine.portrait_arrived(*order, portrait)
+                }
                 Message::Decoded {
                     from,
                     request,
@@ -156,6 +164,12 @@ impl FaceWorker {
         for command in commands {
             match command {
                 cf_engine::Command::Reply(to, reply) => scope.respond(to, reply),
+                cf_engine::Command::Portrait(order) => {
+                    scope.send_future(async move {
+                        let portrait = portrait(&order.url).await;
+                        Message::Portrait(Box::new(order), portrait)
+                    });
+                }
                 cf_engine::Command::Load(order) => {
                     let reporter = scope.clone();
                     let (asker, network) = (order.asker, order.network.clone());
@@ -179,6 +193,28 @@ impl FaceWorker {
                 }
             }
         }
+    }
+}
+
+/// A celebrity's portrait for a morph, decoded as a visitor's photo is.
+#[cfg(feature = "worker")]
+async fn portrait(url: &str) -> Result<cf_engine::Photo, cf_protocol::MorphProblem> {
+    use cf_protocol::MorphProblem;
+    use cf_shards::{DownloadError, FileStore};
+    let bytes = crate::fetch::BrowserStore
+        .download(url, &mut |_| {})
+        .await
+        .map_err(|error| MorphProblem::PortraitUnreachable {
+            detail: match error {
+                DownloadError::Unreachable(words) => words,
+                DownloadError::Http(status) => format!("HTTP {status} for {url}"),
+            },
+        })?;
+    match crate::decode::in_browser(&bytes).await {
+        Some((photo, _)) => Ok(photo),
+        None => cf_engine::Photo::decode(&bytes).map_err(|error| MorphProblem::NoFaceInPortrait {
+            detail: error.to_string(),
+        }),
     }
 }
 

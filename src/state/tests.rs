@@ -2,6 +2,7 @@
 //! sends, including the races a fast visitor causes.
 
 use super::*;
+use cf_protocol::{MorphFaceData, MorphProblem, MorphReply, MorphRequest};
 use cf_shards::{Catalog, CatalogInfo, ThumbnailInfo, file_entry};
 
 /// Items 0 (person A, a woman) and 1, 2 (person B, a well-known man).
@@ -27,6 +28,7 @@ fn manifest() -> Rc<Manifest> {
         thumbnails: ThumbnailInfo {
             base_url: "thumbnails/".into(),
             size: 112,
+            portrait_size: Some(256),
         },
     });
     for name in ["mobilefacenet192", "faceplugin512"] {
@@ -56,7 +58,17 @@ fn sent(effects: &[Effect]) -> Vec<&Request> {
         .iter()
         .filter_map(|e| match e {
             Effect::Send(request) => Some(request),
-            Effect::Revoke(_) => None,
+            _ => None,
+        })
+        .collect()
+}
+
+fn to_morph_worker(effects: &[Effect]) -> Vec<&MorphRequest> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Morph(request) => Some(request),
+            _ => None,
         })
         .collect()
 }
@@ -526,4 +538,173 @@ fn the_gender_chips_search_again_without_the_networks_and_each_face_gets_its_pre
         sent(&effects)[..],
         [Request::Analyse { filter, .. }] if *filter == Filter { gender: None, well_known_only: true }
     ));
+}
+
+fn morph_face_data() -> MorphFaceData {
+    MorphFaceData {
+        side: 2,
+        rgb: vec![0; 12],
+        landmarks: vec![(1.0, 1.0); 68],
+    }
+}
+
+/// The page of two faces with its catalog in, and a morph with item 1 asked; its seq.
+fn page_morphing() -> (State, u32, u32) {
+    let (mut state, photo, _) = page_with_two_faces();
+    let catalog = Reply::Catalog {
+        json: test_catalog().encode(),
+    };
+    state.reduce(Action::Reply(catalog), 2.0);
+    let effects = state.reduce(Action::Morph(MorphAction::Open(1)), 3.0);
+    let seq = match sent(&effects)[..] {
+        [
+            Request::Morph {
+                seq,
+                photo: asked,
+                face: asked_face,
+                item: 1,
+                portrait,
+            },
+        ] => {
+            assert_eq!((*asked, *asked_face), (photo, face(0.0)));
+            assert_eq!(portrait, "thumbnails/0000000000000000-256.jpg");
+            *seq
+        }
+        ref other => panic!("{other:?}"),
+    };
+    (state, photo, seq)
+}
+
+#[test]
+fn a_morph_gets_its_faces_then_frames_one_at_a_time_and_saves_its_gif() {
+    let (mut state, photo, seq) = page_morphing();
+    let morph = |state: &State| state.morph.clone().unwrap();
+    assert_eq!(morph(&state).stage, MorphStage::Preparing);
+    assert_eq!(morph(&state).t, MORPH_START);
+    // The slider moved before the faces came: only recorded.
+    assert!(
+        state
+            .reduce(Action::Morph(MorphAction::Blend(0.2)), 4.0)
+            .is_empty()
+    );
+    let faces = |seq| Reply::MorphFaces {
+        seq,
+        photo,
+        item: 1,
+        from: morph_face_data(),
+        to: morph_face_data(),
+        ms: 30.0,
+    };
+    // Another morph's faces are not this one's.
+    assert!(state.reduce(Action::Reply(faces(seq + 7)), 5.0).is_empty());
+    let effects = state.reduce(Action::Reply(faces(seq)), 5.0);
+    match to_morph_worker(&effects)[..] {
+        [
+            MorphRequest::Faces { seq: a, .. },
+            MorphRequest::Frame { seq: b, t },
+        ] => {
+            assert_eq!((*a, *b, *t), (seq, seq, 0.2))
+        }
+        ref other => panic!("{other:?}"),
+    }
+    assert_eq!(morph(&state).stage, MorphStage::Ready);
+    // Dragging on while that frame is made asks nothing; its arrival asks the last position.
+    for t in [0.4, 0.6] {
+        let effects = state.reduce(Action::Morph(MorphAction::Blend(t)), 6.0);
+        assert!(to_morph_worker(&effects).is_empty());
+    }
+    let frame = |seq, t| {
+        Action::Morph(MorphAction::Reply(MorphReply::Frame {
+            seq,
+            t,
+            side: 2,
+            rgba: vec![9; 16],
+            ms: 4.0,
+        }))
+    };
+    assert!(state.reduce(frame(seq + 7, 0.9), 7.0).is_empty());
+    assert_eq!(morph(&state).frame, None);
+    let effects = state.reduce(frame(seq, 0.2), 7.0);
+    assert_eq!(
+        to_morph_worker(&effects),
+        [&MorphRequest::Frame { seq, t: 0.6 }]
+    );
+    assert_eq!(
+        (morph(&state).frame_t, morph(&state).frame.map(|f| f.len())),
+        (0.2, Some(16))
+    );
+    assert!(to_morph_worker(&state.reduce(frame(seq, 0.6), 8.0)).is_empty());
+    // The GIF: asked once, whatever the clicks, and offered as a file when made.
+    let effects = state.reduce(Action::Morph(MorphAction::SaveGif), 9.0);
+    assert_eq!(to_morph_worker(&effects), [&MorphRequest::Gif { seq }]);
+    assert!(
+        state
+            .reduce(Action::Morph(MorphAction::SaveGif), 9.5)
+            .is_empty()
+    );
+    let gif = MorphReply::Gif {
+        seq,
+        bytes: b"GIF89a".to_vec(),
+        ms: 800.0,
+    };
+    let effects = state.reduce(Action::Morph(MorphAction::Reply(gif)), 10.0);
+    match &effects[..] {
+        [Effect::Save { name, mime, bytes }] => {
+            assert_eq!((name.as_str(), *mime), ("morph-B.gif", "image/gif"));
+            assert_eq!(bytes.as_slice(), b"GIF89a");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!morph(&state).making_gif);
+    // A new photo closes the morph; late frames of it are dropped.
+    give_photo(&mut state, "blob:2", 11.0);
+    assert_eq!(state.morph, None);
+    assert!(state.reduce(frame(seq, 0.3), 12.0).is_empty());
+}
+
+#[test]
+fn a_morph_that_cannot_be_made_says_why_and_closing_forgets_it() {
+    let (mut state, photo, seq) = page_morphing();
+    let failed = Reply::MorphFailed {
+        seq,
+        item: 1,
+        problem: MorphProblem::NoFaceInPortrait {
+            detail: "no face".into(),
+        },
+    };
+    state.reduce(Action::Reply(failed.clone()), 4.0);
+    assert_eq!(
+        state.morph.as_ref().unwrap().stage,
+        MorphStage::Failed(MorphProblem::NoFaceInPortrait {
+            detail: "no face".into()
+        })
+    );
+    assert!(
+        state
+            .reduce(Action::Morph(MorphAction::SaveGif), 5.0)
+            .is_empty()
+    );
+    state.reduce(Action::Morph(MorphAction::Close), 6.0);
+    assert_eq!(state.morph, None);
+    // Its late answer opens nothing.
+    let faces = Reply::MorphFaces {
+        seq,
+        photo,
+        item: 1,
+        from: morph_face_data(),
+        to: morph_face_data(),
+        ms: 30.0,
+    };
+    assert!(state.reduce(Action::Reply(faces), 7.0).is_empty());
+    assert_eq!(state.morph, None);
+    // An index built before portraits: the morph says so without asking the worker.
+    if let Some(people) = &mut state.people {
+        people.thumbnails.portrait_size = None;
+    }
+    let effects = state.reduce(Action::Morph(MorphAction::Open(1)), 8.0);
+    assert!(sent(&effects).is_empty());
+    assert_eq!(
+        state.morph.as_ref().unwrap().stage,
+        MorphStage::Failed(MorphProblem::NoPortraits)
+    );
 }

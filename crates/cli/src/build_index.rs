@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use crate::dataset::{self, FaceRule, SourcePhoto};
 use crate::index_dir::{replace_dir, write_index};
 use crate::labels::{parse_celeba_genders, parse_name_list, parse_person_genders, read_lfw_labels};
-use crate::thumbnails::{self, THUMB_ENLARGE, THUMB_QUALITY, THUMB_SIZE, hex};
+use crate::thumbnails::{self, PORTRAIT_SIZE, THUMB_ENLARGE, THUMB_QUALITY, THUMB_SIZE, hex};
 
 /// Bumped whenever a cached result would no longer be what the code computes.
 const CACHE_VERSION: u32 = 5;
@@ -765,6 +765,7 @@ fn manifest(
             thumbnails: ThumbnailInfo {
                 base_url: args.thumb_base_url.clone(),
                 size: THUMB_SIZE,
+                portrait_size: Some(PORTRAIT_SIZE),
             },
         }),
         pipeline_models: PIPELINE_MODELS
@@ -791,6 +792,9 @@ fn write_outputs(
             fs::write(staging.join(format!("{name}.jpg")), bytes)
                 .with_context(|| format!("cannot write a thumbnail into {}", staging.display()))?;
         }
+        // The portraits from the squares just recorded: each photo decoded once more, which
+        // is seconds, where keeping them in the analysis cache would be 15 KB an item.
+        thumbnails::cut_missing(&args.dataset, sources, staging)?;
         Ok(())
     })?;
     write_index(&args.out, manifest, &files)?;

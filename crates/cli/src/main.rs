@@ -6,6 +6,7 @@ mod dataset;
 mod demo;
 mod eval;
 mod eval_detect;
+mod eval_morph;
 mod faces;
 mod index_dir;
 mod labels;
@@ -40,13 +41,16 @@ enum Command {
     Eval(eval::EvalArgs),
     /// How many annotated faces the detector finds, by size, and its false boxes per photo.
     EvalDetect(eval_detect::EvalDetectArgs),
+    /// Whether the morph means something: its middle frame's embedding against both faces'.
+    EvalMorph(eval_morph::EvalMorphArgs),
     /// Build the index (manifest, shards, catalog) and thumbnails from a celebrity photo folder.
     BuildIndex(build_index::BuildArgs),
     /// Write a small index of synthetic vectors (for benchmarks and tests).
     BuildDemo(demo::DemoArgs),
     /// Pack the fetched models (ONNX, TensorFlow Lite) into the int8-weight files the pipeline loads.
     PackModels(pack_models::PackArgs),
-    /// Cut the thumbnails again from the dataset, as the sources file beside the index says.
+    /// Cut the thumbnails and portraits again from the dataset, as the sources file beside the
+    /// index says.
     Thumbnails(thumbnails::ThumbnailsArgs),
     /// Print the nearest items to one item's vector, as JSON.
     Query(query::QueryArgs),
@@ -64,6 +68,7 @@ fn main() -> std::process::ExitCode {
         Command::Embed(args) => faces::embed(args),
         Command::Eval(args) => eval::eval(args),
         Command::EvalDetect(args) => eval_detect::run(args),
+        Command::EvalMorph(args) => eval_morph::run(args),
         Command::PackModels(args) => pack_models::run(args),
         Command::Query(args) => query::run(args),
         Command::Thumbnails(args) => thumbnails::run(args),

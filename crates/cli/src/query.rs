@@ -221,6 +221,12 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, Rgb
                     ));
                     commands.extend(engine.loaded(loaded));
                 }
+                Command::Portrait(order) => {
+                    bail!(
+                        "the engine fetches a portrait ({}) no query asked for",
+                        order.url
+                    )
+                }
                 Command::Reply(_, Reply::LoadFailed { network, problem }) => {
                     bail!("network {network} could not be loaded: {problem:?}")
                 }

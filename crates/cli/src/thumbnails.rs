@@ -1,7 +1,9 @@
-//! Thumbnails: the square of a photo around its face, as a small JPEG for the CDN. The builder
-//! cuts them while it analyses the photos and records each square in the sources file;
-//! `cfaces thumbnails` cuts them again from that record alone, decoding each photo but running
-//! no network, so a new machine gets its thumbnails in seconds instead of a pipeline pass.
+//! Thumbnails: the square of a photo around its face, as a small JPEG for the CDN, and the same
+//! square as a larger portrait (the morph's celebrity side, the cards on high-density screens).
+//! The builder cuts the thumbnails while it analyses the photos and records each square in the
+//! sources file; the portraits, and on a new machine both, are cut from that record alone
+//! (`cfaces thumbnails`), decoding each photo but running no network: seconds, not a pipeline
+//! pass.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use cf_face::{FaceBox, Photo};
-use cf_shards::{ItemSource, THUMB_NAME_LEN, parse_sources};
+use cf_shards::{ItemSource, THUMB_NAME_LEN, parse_sources, portrait_file};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -22,6 +24,9 @@ pub const THUMB_SIZE: u32 = 112;
 /// The face box is grown this much about its centre for the thumbnail, to show hair and chin.
 pub const THUMB_ENLARGE: f32 = 1.6;
 pub const THUMB_QUALITY: u8 = 82;
+/// Side of a portrait: the morph frame's, so the celebrity's side of a morph is drawn at its
+/// own resolution; two device pixels per CSS pixel of a card.
+pub const PORTRAIT_SIZE: u32 = cf_morph::MORPH_SIDE as u32;
 
 /// The square (left, top, side) of a `width` x `height` photo that a thumbnail of `face` shows:
 /// the face box grown by [`THUMB_ENLARGE`] about its centre, kept inside the photo.
@@ -39,18 +44,68 @@ pub fn square_around(face: &FaceBox, width: usize, height: usize) -> [f32; 3] {
 
 /// The JPEG of `square` of `photo` at [`THUMB_SIZE`].
 pub fn cut(photo: &Photo, square: [f32; 3]) -> Result<Vec<u8>> {
+    cut_at(photo, square, THUMB_SIZE)
+}
+
+/// The JPEG of `square` of `photo` at `size` x `size`.
+fn cut_at(photo: &Photo, square: [f32; 3], size: u32) -> Result<Vec<u8>> {
     let [x, y, side] = square;
-    let size = THUMB_SIZE as usize;
-    let rgb = cf_align::resize_region_rgb(photo.view(), (x, y, side, side), size, size)
+    let pixels = size as usize;
+    let rgb = cf_align::resize_region_rgb(photo.view(), (x, y, side, side), pixels, pixels)
         .context("the face is too small for a thumbnail")?;
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, THUMB_QUALITY).encode(
         &rgb,
-        THUMB_SIZE,
-        THUMB_SIZE,
+        size,
+        size,
         image::ExtendedColorType::Rgb8,
     )?;
     Ok(jpeg)
+}
+
+/// The files of an item in the thumbnail folder.
+fn item_files(source: &ItemSource) -> [(String, u32); 2] {
+    [
+        (format!("{}.jpg", source.thumb), THUMB_SIZE),
+        (portrait_file(&source.thumb, PORTRAIT_SIZE), PORTRAIT_SIZE),
+    ]
+}
+
+/// Cuts, for each of `sources` whose thumbnail or portrait is not in `out`, the missing ones
+/// from the dataset photo, in parallel with a progress bar. Returns how many items were cut.
+pub fn cut_missing(dataset: &Path, sources: &[ItemSource], out: &Path) -> Result<usize> {
+    let missing: Vec<&ItemSource> = sources
+        .iter()
+        .filter(|s| {
+            item_files(s)
+                .iter()
+                .any(|(name, _)| !out.join(name).is_file())
+        })
+        .collect();
+    let progress = ProgressBar::new(missing.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} thumbnails and portraits, {per_sec}, eta {eta}",
+        )
+        .expect("valid template"),
+    );
+    let failures: Vec<String> = missing
+        .par_iter()
+        .filter_map(|source| {
+            let outcome = cut_from_dataset(dataset, out, source);
+            progress.inc(1);
+            outcome.err().map(|e| format!("{}: {e:#}", source.path))
+        })
+        .collect();
+    progress.finish_and_clear();
+    if let Some(first) = failures.first() {
+        bail!(
+            "{} of {} items' thumbnails could not be cut from {}; the first: {first}",
+            failures.len(),
+            missing.len(),
+            dataset.display()
+        );
+    }
+    Ok(missing.len())
 }
 
 #[derive(Args, Debug)]
@@ -101,35 +156,11 @@ pub fn run(args: ThumbnailsArgs) -> Result<()> {
     }
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let missing: Vec<&ItemSource> = sources
-        .iter()
-        .filter(|s| !args.out.join(format!("{}.jpg", s.thumb)).is_file())
-        .collect();
-    let progress = ProgressBar::new(missing.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} thumbnails, {per_sec}, eta {eta}")
-            .expect("valid template"),
-    );
-    let failures: Vec<String> = missing
-        .par_iter()
-        .filter_map(|source| {
-            let outcome = cut_from_dataset(&args.dataset, &args.out, source);
-            progress.inc(1);
-            outcome.err().map(|e| format!("{}: {e:#}", source.path))
-        })
-        .collect();
-    progress.finish_and_clear();
-    if let Some(first) = failures.first() {
-        bail!(
-            "{} of {} thumbnails could not be cut from {}; the first: {first}",
-            failures.len(),
-            missing.len(),
-            args.dataset.display()
-        );
-    }
+    let cut = cut_missing(&args.dataset, &sources, &args.out)?;
     println!(
-        "thumbnails: {} cut, {} already in {}, {:.1} s",
-        missing.len(),
-        sources.len() - missing.len(),
+        "thumbnails and portraits: {} items cut, {} already in {}, {:.1} s",
+        cut,
+        sources.len() - cut,
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
@@ -148,11 +179,19 @@ fn cut_from_dataset(dataset: &Path, out: &Path, source: &ItemSource) -> Result<(
         );
     }
     let photo = Photo::decode(&bytes)?;
-    let jpeg = cut(&photo, source.square)?;
-    let target = out.join(format!("{}.jpg", source.thumb));
-    let partial = target.with_extension(format!("partial-{}", std::process::id()));
-    fs::write(&partial, &jpeg).with_context(|| format!("cannot write {}", partial.display()))?;
-    fs::rename(&partial, &target).with_context(|| format!("cannot write {}", target.display()))
+    for (name, size) in item_files(source) {
+        let target = out.join(name);
+        if target.is_file() {
+            continue;
+        }
+        let jpeg = cut_at(&photo, source.square, size)?;
+        let partial = target.with_extension(format!("partial-{}", std::process::id()));
+        fs::write(&partial, &jpeg)
+            .with_context(|| format!("cannot write {}", partial.display()))?;
+        fs::rename(&partial, &target)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
 }
 
 pub fn hex(bytes: &[u8]) -> String {

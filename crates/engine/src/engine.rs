@@ -9,7 +9,8 @@ use cf_face::{
 };
 use cf_forest::{SearchOptions, Searcher};
 use cf_protocol::{
-    FaceRect, Filter, Hit, LoadProblem, LoadTimes, PhotoProblem, Reply, Request, StageTimes,
+    FaceRect, Filter, Hit, LoadProblem, LoadTimes, MorphFaceData, MorphProblem, PhotoProblem,
+    Reply, Request, StageTimes,
 };
 use cf_shards::parse_manifest;
 
@@ -44,6 +45,21 @@ pub enum Command<A> {
     Reply(A, Reply),
     /// Run this load and hand its outcome to [`Engine::loaded`].
     Load(LoadOrder<A>),
+    /// Download and decode this portrait and hand it to [`Engine::portrait_arrived`].
+    Portrait(PortraitOrder<A>),
+}
+
+/// A morph waiting for its celebrity's portrait: the visitor's face is already cut.
+#[derive(Debug)]
+pub struct PortraitOrder<A> {
+    pub asker: A,
+    pub seq: u32,
+    pub photo: u32,
+    pub item: u32,
+    /// The portrait's address.
+    pub url: String,
+    from: MorphFaceData,
+    started: f64,
 }
 
 impl<A: std::fmt::Debug> std::fmt::Debug for Command<A> {
@@ -55,6 +71,12 @@ impl<A: std::fmt::Debug> std::fmt::Debug for Command<A> {
                 .field("asker", &order.asker)
                 .field("network", &order.network)
                 .field("with_pipeline", &order.with_pipeline)
+                .finish(),
+            Command::Portrait(order) => f
+                .debug_struct("Portrait")
+                .field("asker", &order.asker)
+                .field("item", &order.item)
+                .field("url", &order.url)
                 .finish(),
         }
     }
@@ -157,11 +179,21 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             && !matches!(request, Request::Load { .. })
         {
             // Nothing is loaded: say so rather than leave the page waiting.
-            if let Request::Analyse { seq, photo, .. }
-            | Request::Match { seq, photo, .. }
-            | Request::Refilter { seq, photo, .. } = request
-            {
-                out.push(photo_failed(from, seq, photo, PhotoProblem::NotReady));
+            match request {
+                Request::Analyse { seq, photo, .. }
+                | Request::Match { seq, photo, .. }
+                | Request::Refilter { seq, photo, .. } => {
+                    out.push(photo_failed(from, seq, photo, PhotoProblem::NotReady));
+                }
+                Request::Morph { seq, item, .. } => out.push(Command::Reply(
+                    from,
+                    Reply::MorphFailed {
+                        seq,
+                        item,
+                        problem: MorphProblem::NotReady,
+                    },
+                )),
+                _ => {}
             }
             return out;
         }
@@ -189,10 +221,90 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             Request::Refilter { seq, photo, filter } => {
                 self.refilter(from, (seq, photo), filter, &mut out)
             }
+            Request::Morph {
+                seq,
+                photo,
+                face,
+                item,
+                portrait,
+            } => self.morph(from, (seq, photo), face, item, portrait, &mut out),
             Request::QueryItem { seq, item } => self.query_item(from, seq, item, &mut out),
             Request::Bench => self.bench(from, &mut out),
         }
         out
+    }
+
+    /// Takes in the portrait of a morph, decoded (or why it could not be had), and answers
+    /// the morph with both faces cut into its frame.
+    pub fn portrait_arrived(
+        &mut self,
+        order: PortraitOrder<A>,
+        portrait: Result<Photo, MorphProblem>,
+    ) -> Vec<Command<A>> {
+        let to = portrait.and_then(|photo| {
+            let pipeline = self.pipeline.as_ref().ok_or(MorphProblem::NotReady)?;
+            let no_face = |detail: String| MorphProblem::NoFaceInPortrait { detail };
+            let faces = pipeline
+                .faces(&photo)
+                .map_err(|error| no_face(error.to_string()))?;
+            let central = cf_face::central_face(&faces, &photo)
+                .ok_or_else(|| no_face("the detector finds no face in it".into()))?;
+            cut_for_morph(&photo, &central.face.landmarks).map_err(no_face)
+        });
+        let reply = match to {
+            Ok(to) => Reply::MorphFaces {
+                seq: order.seq,
+                photo: order.photo,
+                item: order.item,
+                from: order.from,
+                to,
+                ms: self.clock.now() - order.started,
+            },
+            Err(problem) => Reply::MorphFailed {
+                seq: order.seq,
+                item: order.item,
+                problem,
+            },
+        };
+        vec![Command::Reply(order.asker, reply)]
+    }
+
+    /// Cuts the visitor's face into the morph frame and orders the celebrity's portrait.
+    fn morph(
+        &mut self,
+        from: A,
+        (seq, photo_id): (u32, u32),
+        face: FaceRect,
+        item: u32,
+        portrait: String,
+        out: &mut Vec<Command<A>>,
+    ) {
+        let started = self.clock.now();
+        let failed = |problem| Command::Reply(from, Reply::MorphFailed { seq, item, problem });
+        let Some(pipeline) = &self.pipeline else {
+            return out.push(failed(MorphProblem::NotReady));
+        };
+        let no_face = |detail: String| MorphProblem::NoFace { detail };
+        let Some((_, photo)) = self.photo.as_ref().filter(|(id, _)| *id == photo_id) else {
+            return out.push(failed(no_face("another photo came since".into())));
+        };
+        let face = face.ordered();
+        let cut = pipeline
+            .face_in_box(photo, FaceBox::from(face))
+            .map_err(|error| error.to_string())
+            .and_then(|found| cut_for_morph(photo, &found.landmarks));
+        match cut {
+            Ok(cut) => out.push(Command::Portrait(PortraitOrder {
+                asker: from,
+                seq,
+                photo: photo_id,
+                item,
+                url: portrait,
+                from: cut,
+                started,
+            })),
+            Err(detail) => out.push(failed(no_face(detail))),
+        }
     }
 
     /// Takes in a finished load.
@@ -605,6 +717,16 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             },
         ));
     }
+}
+
+/// The face with these landmarks cut into the morph frame, as the morph worker takes it.
+fn cut_for_morph(photo: &Photo, landmarks: &[cf_morph::Point]) -> Result<MorphFaceData, String> {
+    let face = cf_morph::cut_morph_face(photo.view(), landmarks).map_err(|e| e.to_string())?;
+    Ok(MorphFaceData {
+        side: cf_morph::MORPH_SIDE as u32,
+        rgb: face.rgb,
+        landmarks: face.landmarks.iter().map(|p| (p.x, p.y)).collect(),
+    })
 }
 
 /// The network searched now, from the engine's fields (so that its other fields stay free).

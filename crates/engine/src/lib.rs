@@ -20,7 +20,7 @@ pub use cf_face::{
     DecodePlan, FaceError, MAX_DIMENSION, Orientation, Photo, PixelOrder, plan_decode, working_size,
 };
 pub use cf_protocol::{INDEX_BASE, MODELS_BASE};
-pub use engine::{Command, Engine, HITS, Readiness};
+pub use engine::{Command, Engine, HITS, PortraitOrder, Readiness};
 pub use load::{Clock, LoadOrder, Loaded, Prepared, Searchable, Shared};
 pub use people::{People, preset_gender, search_filtered};
 pub use queue::RequestQueue;

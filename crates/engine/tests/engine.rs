@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 use cf_engine::{Clock, Command, Engine, INDEX_BASE, MODELS_BASE, Readiness};
 use cf_forest::Searcher;
-use cf_protocol::{FaceRect, Filter, GenderChoice, LoadProblem, PhotoProblem, Reply, Request};
-use cf_shards::{MemoryStore, parse_manifest};
+use cf_protocol::{
+    FaceRect, Filter, GenderChoice, LoadProblem, MorphProblem, PhotoProblem, Reply, Request,
+};
+use cf_shards::{FileStore, MemoryStore, parse_manifest};
 
 /// A clock that moves a millisecond each time it is read.
 #[derive(Default)]
@@ -74,6 +76,22 @@ fn settle(engine: &mut TestEngine, store: &MemoryStore, clock: &TickingClock) ->
                         "progress only grows: {progress:?}"
                     );
                     commands.extend(engine.loaded(loaded));
+                }
+                Command::Portrait(order) => {
+                    // As the worker program does: download, decode, hand over.
+                    let downloaded =
+                        futures::executor::block_on(store.download(&order.url, &mut |_| {}));
+                    let portrait = match downloaded {
+                        Ok(bytes) => cf_face::Photo::decode(&bytes).map_err(|e| {
+                            MorphProblem::NoFaceInPortrait {
+                                detail: e.to_string(),
+                            }
+                        }),
+                        Err(error) => Err(MorphProblem::PortraitUnreachable {
+                            detail: format!("{error:?}"),
+                        }),
+                    };
+                    commands.extend(engine.portrait_arrived(order, portrait));
                 }
             }
         }
@@ -649,6 +667,133 @@ fn commands_to_replies(commands: Vec<Command<u32>>) -> Vec<Reply> {
         .map(|command| match command {
             Command::Reply(_, reply) => reply,
             Command::Load(_) => panic!("no load was asked for"),
+            Command::Portrait(_) => panic!("no portrait was asked for"),
         })
         .collect()
+}
+
+#[test]
+fn a_morph_cuts_both_faces_into_its_frame_and_says_why_when_it_cannot() {
+    let Some((store, photos)) = served_site() else {
+        return;
+    };
+    let Some(dir) = photos.filter(|p| p.join("obama2.jpg").exists()) else {
+        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+        return;
+    };
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    // The celebrity's portrait: another photo of a face; and a photo of none.
+    store.serve("thumbnails/aa-256.jpg", read("obama2.jpg"));
+    store.serve("thumbnails/bb-256.jpg", grey_bmp());
+    let clock = TickingClock::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.received(PAGE, load_request(&shipped_manifest(), "mobilefacenet192"));
+    engine.received(
+        PAGE,
+        Request::Analyse {
+            seq: 1,
+            photo: 1,
+            bytes: read("obama.jpg"),
+            filter: Filter::default(),
+        },
+    );
+    let face = settle(&mut engine, &store, &clock)
+        .iter()
+        .find_map(|r| match r {
+            Reply::Faces { faces, chosen, .. } => Some(faces[chosen.unwrap()]),
+            _ => None,
+        })
+        .expect("obama.jpg has a face");
+    let morph = |seq, photo, portrait: &str| Request::Morph {
+        seq,
+        photo,
+        face,
+        item: 5,
+        portrait: portrait.into(),
+    };
+    engine.received(PAGE, morph(2, 1, "thumbnails/aa-256.jpg"));
+    let replies = settle(&mut engine, &store, &clock);
+    let [
+        Reply::MorphFaces {
+            seq: 2,
+            photo: 1,
+            item: 5,
+            from,
+            to,
+            ms,
+        },
+    ] = &replies[..]
+    else {
+        panic!("{replies:?}");
+    };
+    assert!(*ms > 0.0);
+    let side = cf_morph::MORPH_SIDE;
+    for face in [from, to] {
+        assert_eq!(
+            (face.side as usize, face.rgb.len()),
+            (side, 3 * side * side)
+        );
+        assert_eq!(face.landmarks.len(), 68);
+        // Both faces' eyes where the frame's template puts them, give or take a face's shape.
+        let eye = |range: std::ops::Range<usize>| {
+            let n = range.len() as f32;
+            let (x, y) = face.landmarks[range]
+                .iter()
+                .fold((0.0, 0.0), |(x, y), p| (x + p.0, y + p.1));
+            (x / n, y / n)
+        };
+        let (left, right) = (eye(36..42), eye(42..48));
+        let template = cf_morph::FRAME_TEMPLATE;
+        assert!((left.0 - template[0].x).abs() < 8.0 && (right.0 - template[1].x).abs() < 8.0);
+        assert!((left.1 - template[0].y).abs() < 8.0, "{left:?}");
+    }
+    assert_ne!(from.rgb, to.rgb);
+
+    let mut problems = Vec::new();
+    for request in [
+        morph(3, 1, "thumbnails/missing-256.jpg"),
+        morph(4, 1, "thumbnails/bb-256.jpg"),
+        morph(5, 9, "thumbnails/aa-256.jpg"),
+    ] {
+        engine.received(PAGE, request);
+        problems.extend(settle(&mut engine, &store, &clock));
+    }
+    match &problems[..] {
+        [
+            Reply::MorphFailed {
+                seq: 3,
+                problem: MorphProblem::PortraitUnreachable { .. },
+                ..
+            },
+            Reply::MorphFailed {
+                seq: 4,
+                problem: MorphProblem::NoFaceInPortrait { .. },
+                ..
+            },
+            Reply::MorphFailed {
+                seq: 5,
+                problem: MorphProblem::NoFace { .. },
+                ..
+            },
+        ] => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A flat grey 64 x 64 BMP (24-bit, rows bottom-up): a photo without a face.
+fn grey_bmp() -> Vec<u8> {
+    let (width, height) = (64u32, 64u32);
+    let row = (3 * width + 3) & !3;
+    let size = 54 + row * height;
+    let mut bytes = b"BM".to_vec();
+    for word in [size, 0, 54, 40, width, height] {
+        bytes.extend(word.to_le_bytes());
+    }
+    bytes.extend(1u16.to_le_bytes());
+    bytes.extend(24u16.to_le_bytes());
+    for word in [0, row * height, 2835, 2835, 0, 0] {
+        bytes.extend(word.to_le_bytes());
+    }
+    bytes.resize(size as usize, 128);
+    bytes
 }

@@ -10,10 +10,12 @@
 //! worker drops a queued request that a newer one of the same kind makes pointless
 //! ([`Request::supersedes`]).
 
+mod morph;
 mod problems;
 mod rect;
 
-pub use problems::{LoadProblem, PhotoProblem};
+pub use morph::{MorphFaceData, MorphReply, MorphRequest};
+pub use problems::{LoadProblem, MorphProblem, PhotoProblem};
 pub use rect::{FaceRect, MIN_FACE_SIDE};
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +87,16 @@ pub enum Request {
         photo: u32,
         filter: Filter,
     },
+    /// Cut the face in this box of the current photo and the portrait of `item` (at the
+    /// address `portrait`, as the page resolves the manifest's) into the morph frame, for the
+    /// morph worker.
+    Morph {
+        seq: u32,
+        photo: u32,
+        face: FaceRect,
+        item: u32,
+        portrait: String,
+    },
     /// Developer tools: the nearest neighbours of an item's own vector, and search speed.
     QueryItem {
         seq: u32,
@@ -103,11 +115,12 @@ impl Request {
             (self, older),
             (
                 Analyse { .. },
-                Analyse { .. } | Match { .. } | Refilter { .. }
+                Analyse { .. } | Match { .. } | Refilter { .. } | Morph { .. }
             ) | (Match { .. }, Match { .. } | Refilter { .. })
                 | (Refilter { .. }, Refilter { .. })
                 | (Load { .. }, Load { .. })
                 | (QueryItem { .. }, QueryItem { .. })
+                | (Morph { .. }, Morph { .. })
                 | (Bench, Bench)
         )
     }
@@ -231,6 +244,21 @@ pub enum Reply {
         photo: u32,
         problem: PhotoProblem,
     },
+    /// The two faces of a morph, the visitor's first, for the morph worker; made in `ms`
+    /// (portrait download, decode and landmarks included).
+    MorphFaces {
+        seq: u32,
+        photo: u32,
+        item: u32,
+        from: MorphFaceData,
+        to: MorphFaceData,
+        ms: f64,
+    },
+    MorphFailed {
+        seq: u32,
+        item: u32,
+        problem: MorphProblem,
+    },
     ItemHits {
         seq: u32,
         item: u32,
@@ -332,6 +360,13 @@ mod tests {
                     well_known_only: false,
                 },
             },
+            Request::Morph {
+                seq: 5,
+                photo: 2,
+                face,
+                item: 77,
+                portrait: "https://cdn.example/t/0011223344556677-256.jpg".into(),
+            },
             Request::QueryItem { seq: 4, item: 9 },
             Request::Bench,
         ];
@@ -405,6 +440,21 @@ mod tests {
                     detail: "bad Huffman code".into(),
                 },
             },
+            Reply::MorphFaces {
+                seq: 5,
+                photo: 2,
+                item: 77,
+                from: morph_face(),
+                to: morph_face(),
+                ms: 31.0,
+            },
+            Reply::MorphFailed {
+                seq: 6,
+                item: 78,
+                problem: MorphProblem::PortraitUnreachable {
+                    detail: "Failed to fetch".into(),
+                },
+            },
             Reply::ItemHits {
                 seq: 4,
                 item: 9,
@@ -427,6 +477,64 @@ mod tests {
         for problem in PhotoProblem::examples() {
             assert_eq!(trip(&problem), problem);
         }
+        for problem in MorphProblem::examples() {
+            assert_eq!(trip(&problem), problem);
+        }
+        let morph_requests = [
+            MorphRequest::Faces {
+                seq: 1,
+                from: morph_face(),
+                to: morph_face(),
+            },
+            MorphRequest::Frame { seq: 1, t: 0.25 },
+            MorphRequest::Gif { seq: 1 },
+        ];
+        for request in &morph_requests {
+            assert_eq!(&trip(request), request);
+        }
+        let morph_replies = [
+            MorphReply::Frame {
+                seq: 1,
+                t: 0.5,
+                side: 2,
+                rgba: vec![9; 16],
+                ms: 4.0,
+            },
+            MorphReply::Gif {
+                seq: 1,
+                bytes: b"GIF89a".to_vec(),
+                ms: 700.0,
+            },
+            MorphReply::Failed {
+                seq: 1,
+                reason: "a face needs its 68 landmarks, not 5".into(),
+            },
+        ];
+        for reply in &morph_replies {
+            assert_eq!(&trip(reply), reply);
+        }
+    }
+
+    fn morph_face() -> MorphFaceData {
+        MorphFaceData {
+            side: 2,
+            rgb: vec![7; 12],
+            landmarks: vec![(0.5, 1.5); 68],
+        }
+    }
+
+    #[test]
+    fn a_new_pair_supersedes_everything_queued_a_frame_only_frames() {
+        let faces = |seq| MorphRequest::Faces {
+            seq,
+            from: morph_face(),
+            to: morph_face(),
+        };
+        let frame = |seq| MorphRequest::Frame { seq, t: 0.5 };
+        let gif = MorphRequest::Gif { seq: 1 };
+        assert!(faces(2).supersedes(&frame(1)) && faces(2).supersedes(&gif));
+        assert!(frame(2).supersedes(&frame(1)));
+        assert!(!frame(2).supersedes(&gif) && !gif.supersedes(&frame(1)));
     }
 
     #[test]
@@ -470,6 +578,16 @@ mod tests {
         // Another filter for a face still being matched waits for that match.
         assert!(!refilter(2).supersedes(&match_box(1)));
         assert!(match_box(2).supersedes(&refilter(1)) && refilter(2).supersedes(&refilter(1)));
+        let morph = |seq| Request::Morph {
+            seq,
+            photo: 1,
+            face,
+            item: 3,
+            portrait: String::new(),
+        };
+        // A new photo's analysis makes a morph of the old one pointless; a box does not.
+        assert!(analyse(2).supersedes(&morph(1)) && morph(2).supersedes(&morph(1)));
+        assert!(!match_box(2).supersedes(&morph(1)) && !morph(2).supersedes(&match_box(1)));
     }
 
     #[test]

@@ -28,6 +28,38 @@ pub enum PhotoProblem {
     Failed { detail: String },
 }
 
+/// Why the morph with a celebrity could not be made.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub enum MorphProblem {
+    /// The index was built without portraits, the larger photos the morph needs.
+    NoPortraits,
+    /// The portrait could not be downloaded (offline, or the server failed).
+    PortraitUnreachable { detail: String },
+    /// The portrait is not a photo with a face the landmark network reads.
+    NoFaceInPortrait { detail: String },
+    /// The visitor's face is gone (another photo came) or its box holds no face.
+    NoFace { detail: String },
+    /// The models are not loaded.
+    NotReady,
+    /// The morph worker could not blend the two faces (its own words).
+    Failed { detail: String },
+}
+
+impl MorphProblem {
+    /// One of each kind, for the tests of whoever words or carries them.
+    pub fn examples() -> Vec<MorphProblem> {
+        let detail = || "because".to_string();
+        vec![
+            MorphProblem::NoPortraits,
+            MorphProblem::PortraitUnreachable { detail: detail() },
+            MorphProblem::NoFaceInPortrait { detail: detail() },
+            MorphProblem::NoFace { detail: detail() },
+            MorphProblem::NotReady,
+            MorphProblem::Failed { detail: detail() },
+        ]
+    }
+}
+
 /// Why the models or the index could not be loaded.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub enum LoadProblem {

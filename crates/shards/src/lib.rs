@@ -15,7 +15,7 @@ pub use codec::{
 pub use fetch::{DownloadError, FetchError, FileStore, MemoryStore, fetch_verified, file_url};
 pub use manifest::{
     CatalogInfo, FORMAT_NAME, FORMAT_VERSION, FileEntry, ForestLayout, MANIFEST_FILE, Manifest,
-    NetworkIndex, Storage, ThumbnailInfo,
+    NetworkIndex, Storage, ThumbnailInfo, portrait_file,
 };
 pub use sources::{ItemSource, SOURCES_HEADER, encode_sources, parse_sources};
 

@@ -51,7 +51,8 @@ pub struct CatalogInfo {
 }
 
 /// Thumbnails live outside the index, on a CDN or beside the page: item `i`'s is
-/// `{base_url}{catalog.thumbs[i]}.jpg`.
+/// `{base_url}{catalog.thumbs[i]}.jpg`, and its portrait (the same square, larger: the morph's
+/// celebrity side and the cards of high-density screens) `{base_url}{catalog.thumbs[i]}-{portrait_size}.jpg`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThumbnailInfo {
@@ -60,6 +61,21 @@ pub struct ThumbnailInfo {
     pub base_url: String,
     /// Side of the square JPEG, in pixels.
     pub size: u32,
+    /// Side of the portraits, in pixels; absent from an index built before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portrait_size: Option<u32>,
+}
+
+impl ThumbnailInfo {
+    /// The file name of the portrait of the item whose thumbnail is named `thumb`.
+    pub fn portrait_file(&self, thumb: &str) -> Option<String> {
+        self.portrait_size.map(|side| portrait_file(thumb, side))
+    }
+}
+
+/// The file name of a `side` px portrait of the item whose thumbnail is named `thumb`.
+pub fn portrait_file(thumb: &str, side: u32) -> String {
+    format!("{thumb}-{side}.jpg")
 }
 
 /// How a network's vectors are stored.

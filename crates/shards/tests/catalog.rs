@@ -25,6 +25,7 @@ fn info_for(bytes: &[u8], people: usize, items: usize) -> CatalogInfo {
         thumbnails: ThumbnailInfo {
             base_url: "thumbnails/".into(),
             size: 112,
+            portrait_size: None,
         },
     }
 }

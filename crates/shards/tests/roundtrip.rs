@@ -117,6 +117,7 @@ fn manifest_round_trips_through_json_and_rejects_bad_ones() {
             thumbnails: cf_shards::ThumbnailInfo {
                 base_url: "https://cdn.example/faces/".into(),
                 size: 112,
+                portrait_size: Some(256),
             },
         }),
         pipeline_models: vec![cf_shards::file_entry("fr_detect.onnx", b"model")],
@@ -125,6 +126,20 @@ fn manifest_round_trips_through_json_and_rejects_bad_ones() {
     };
     let json = serde_json::to_vec_pretty(&manifest).unwrap();
     assert_eq!(parse_manifest(&json).unwrap(), manifest);
+    let thumbnails = &manifest.catalog.as_ref().unwrap().thumbnails;
+    assert_eq!(
+        thumbnails.portrait_file("00aa11bb22cc33dd").as_deref(),
+        Some("00aa11bb22cc33dd-256.jpg")
+    );
+    // An index built before portraits reads as one without them.
+    let older = String::from_utf8(json.clone())
+        .unwrap()
+        .replace(",\n      \"portrait_size\": 256", "");
+    assert!(!older.contains("portrait_size"), "{older}");
+    let older = parse_manifest(older.as_bytes()).unwrap();
+    let older_thumbnails = &older.catalog.as_ref().unwrap().thumbnails;
+    assert_eq!(older_thumbnails.portrait_size, None);
+    assert_eq!(older_thumbnails.portrait_file("00aa11bb22cc33dd"), None);
 
     assert!(matches!(
         parse_manifest(b"{not json"),
