@@ -7,7 +7,8 @@
 //          detector's second look for small faces, after the matches are shown;
 //   visit  a second visit (Cache API warm, models compiled again) to the first matches;
 //   bytes  what a first visit transfers, by type, uncompressed and as gzip/brotli would send it;
-//   long   the longest main-thread task (PerformanceObserver 'longtask') during each search.
+//   long   the longest main-thread task (PerformanceObserver 'longtask') during each search;
+//   morph  its first opening to the first frame, each frame while the slider sweeps, the GIF.
 // A figure to read, not a pass/fail: run with scripts/bench-page.sh after scripts/build-web.sh.
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -57,6 +58,50 @@ async function searchOnce(page, file = PHOTO) {
     const secondLook = document.querySelector("#photo-message")?.dataset.secondLook;
     return { ...Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Number(v)])), longest, "second look": secondLook ? Number(secondLook) : NaN };
   }, mark);
+}
+
+/**
+ * The morph on a warm page: its first opening (the morph worker's download and compile, the
+ * portrait, the faces cut), each frame while the slider sweeps, and the GIF.
+ */
+async function morphFigures(page) {
+  await searchOnce(page);
+  const button = page.locator("#matches .card .morph-open").first();
+  if ((await button.count()) === 0) {
+    console.log("morph: this index has no portraits (cfaces thumbnails cuts them)");
+    return;
+  }
+  const opened = performance.now();
+  await button.click();
+  const dialog = page.locator("#morph");
+  await page.locator('#morph[data-stage="ready"][data-frame-t="0.50"], #morph[data-stage="failed"]').waitFor({ timeout: 60_000 });
+  if ((await dialog.getAttribute("data-stage")) === "failed") {
+    console.log(`morph: failed (${await dialog.locator(".morph-problem").textContent()}); is the portrait there?`);
+    return;
+  }
+  const firstFrame = performance.now() - opened;
+  const prepare = Number(await dialog.getAttribute("data-prepare-ms"));
+  const frames = [];
+  for (let percent = 0; percent <= 100; percent += 5) {
+    await page.locator("#morph-t").evaluate((input, value) => {
+      input.value = String(value);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }, percent);
+    await page.locator(`#morph[data-frame-t="${(percent / 100).toFixed(2)}"]`).waitFor();
+    frames.push(Number(await dialog.getAttribute("data-frame-ms")));
+  }
+  const gifs = [];
+  for (let run = 0; run < 3; run++) {
+    const download = page.waitForEvent("download");
+    await page.click("#morph-gif");
+    await download;
+    await page.locator("#morph-gif:not([disabled])").waitFor();
+    gifs.push(Number(await dialog.getAttribute("data-gif-ms")));
+  }
+  console.log(`morph: first opening to its first frame ${firstFrame.toFixed(0)} ms (faces cut in the worker, portrait included: ${prepare.toFixed(0)} ms)`);
+  console.log(`  one 256 x 256 frame in the morph worker: median ${median(frames).toFixed(1)} ms, slowest ${Math.max(...frames).toFixed(1)} ms (${frames.length} frames)`);
+  console.log(`  the GIF of 20 frames: median ${median(gifs).toFixed(0)} ms (${gifs.map((g) => g.toFixed(0)).join(", ")})`);
+  await page.keyboard.press("Escape");
 }
 
 const site = await serve(DIST);
@@ -130,6 +175,7 @@ try {
         console.log("  " + stages.map((s) => `${s} ${shown(w.map((r) => r[s]))}`).join(", "));
         console.log(`  longest main-thread task during a search: ${Math.max(...w.map((r) => r.longest)).toFixed(0)} ms (0 = none over 50 ms)`);
       }
+      await morphFigures(again);
       await again.close();
     }
     await context.close();
@@ -171,6 +217,8 @@ try {
     for (const k of Object.keys(sum)) sum[k] += t[k];
   }
   console.log(`  ${"total".padEnd(10)}     ${mb(sum.raw).padStart(7)} ${mb(sum.gzip).padStart(7)} ${mb(sum.brotli).padStart(7)}`);
+  const morphFiles = firstVisit.filter((r) => r.path.includes("morph-worker") || /-\d+\.jpg$/.test(r.path));
+  console.log(`  of which the morph's code and portraits: ${morphFiles.length} files`);
 } finally {
   await browser.close();
   await site.close();

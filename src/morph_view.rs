@@ -46,9 +46,11 @@ pub fn morph_view(props: &MorphProps) -> Html {
         });
     }
     {
-        // Focus goes to the slider when the dialog opens, and back to the opener when it closes.
+        // Focus goes to the slider once it can be used, and back to the opener when the dialog
+        // closes.
         let slider = slider.clone();
-        use_effect_with(morph.seq, move |_| {
+        let ready = morph.stage == MorphStage::Ready;
+        use_effect_with((morph.seq, ready), move |_| {
             let opener = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.active_element())

@@ -44,21 +44,32 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             info.thumbnails.base_url
         );
         if let Some(dir) = &args.thumbnails {
-            let missing: Vec<&String> = catalog
+            // Each item's thumbnail, and its portrait where the index has portraits.
+            let files_of = |thumb: &String| {
+                let mut files = vec![format!("{thumb}.jpg")];
+                files.extend(info.thumbnails.portrait_file(thumb));
+                files
+            };
+            let missing: Vec<String> = catalog
                 .thumbs
                 .iter()
-                .filter(|t| !dir.join(format!("{t}.jpg")).is_file())
+                .flat_map(files_of)
+                .filter(|file| !dir.join(file).is_file())
                 .collect();
             if let Some(first) = missing.first() {
                 bail!(
-                    "{} of {} thumbnails are missing from {}, the first {first}.jpg",
+                    "{} of the {} items' thumbnails and portraits are missing from {}, the first {first} (cfaces thumbnails cuts them)",
                     missing.len(),
                     catalog.thumbs.len(),
                     dir.display()
                 );
             }
+            let portraits = match info.thumbnails.portrait_size {
+                Some(side) => format!(", with their {side} px portraits"),
+                None => String::new(),
+            };
             println!(
-                "thumbnails: ok, all {} in {}",
+                "thumbnails: ok, all {} in {}{portraits}",
                 catalog.thumbs.len(),
                 dir.display()
             );

@@ -209,17 +209,33 @@ fn builds_verifies_resumes_and_is_deterministic() {
         verified.contains("catalog: ok, 4 items of 2 people"),
         "{verified}"
     );
-    assert!(verified.contains("thumbnails: ok, all 4"), "{verified}");
+    assert!(
+        verified.contains("thumbnails: ok, all 4")
+            && verified.contains("with their 256 px portraits"),
+        "{verified}"
+    );
     // The detector's two sizes, landmarks and the gender network, then one model per network.
     assert!(verified.contains("models: ok, 6 files"), "{verified}");
-    let thumb = fs::read_dir(&thumbs)
+    // Each item's thumbnail and its portrait, the same square at 112 and 256 px.
+    let files: Vec<PathBuf> = fs::read_dir(&thumbs)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let decoded = image::open(&thumb).unwrap();
-    assert_eq!((decoded.width(), decoded.height()), (112, 112));
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 2 * 4, "{files:?}");
+    for file in &files {
+        let side = if file.to_string_lossy().ends_with("-256.jpg") {
+            256
+        } else {
+            112
+        };
+        let decoded = image::open(file).unwrap();
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (side, side),
+            "{}",
+            file.display()
+        );
+    }
 
     // Resumed from the cache, with another thumbnail address: the same shards and catalog, a
     // manifest that differs in the address only.
@@ -269,7 +285,7 @@ fn builds_verifies_resumes_and_is_deterministic() {
         ])
     };
     let cut = ok(&cut_thumbnails());
-    assert!(cut.contains("4 cut, 0 already"), "{cut}");
+    assert!(cut.contains("4 items cut, 0 already"), "{cut}");
     assert_eq!(files_of(&thumbs), files_of(&recut));
     // A photo that is not the one indexed is named, and nothing is cut from it.
     fs::copy(

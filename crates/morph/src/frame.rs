@@ -1,8 +1,9 @@
 //! The square frame both faces are cut into, and the points that pin the mesh to it.
 
-use cf_align::{ARCFACE_112, FivePoints, Point, RgbImage, Similarity, five_from_68, warp_rgb};
+use cf_align::{ARCFACE_112, FivePoints, Point, RgbImage, Similarity, five_from_68};
 
 use crate::MorphError;
+use crate::warp::sample;
 
 /// Side of the morph frame, in pixels: the celebrity's portrait is cut at this size, so their
 /// side of the morph is shown at its own resolution.
@@ -57,16 +58,28 @@ impl MorphFace {
 }
 
 /// Cuts the face with these 68 landmarks (photo pixels) out of `photo` into the morph frame:
-/// the similarity that takes its five points nearest to [`FRAME_TEMPLATE`], bilinear, black
-/// outside the photo (as the embedding's crop).
+/// the similarity that takes its five points nearest to [`FRAME_TEMPLATE`], bilinear, the
+/// photo's edge repeated where the frame reaches past it (a face near the edge of a selfie).
 pub fn cut_morph_face(photo: RgbImage<'_>, landmarks: &[Point]) -> Result<MorphFace, MorphError> {
     let five = five_from_68(landmarks).ok_or(MorphError::Landmarks(landmarks.len()))?;
+    if photo.width == 0 || photo.height == 0 || photo.pixels.len() != 3 * photo.width * photo.height
+    {
+        return Err(MorphError::PhotoBytes {
+            got: photo.pixels.len(),
+            width: photo.width,
+            height: photo.height,
+        });
+    }
     let to_frame = Similarity::estimate(&five, &FRAME_TEMPLATE).ok_or(MorphError::Degenerate)?;
-    let rgb = warp_rgb(photo, &to_frame, MORPH_SIDE, MORPH_SIDE).ok_or(MorphError::PhotoBytes {
-        got: photo.pixels.len(),
-        width: photo.width,
-        height: photo.height,
-    })?;
+    let to_photo = to_frame.inverse().ok_or(MorphError::Degenerate)?;
+    let mut rgb = Vec::with_capacity(3 * MORPH_SIDE * MORPH_SIDE);
+    for v in 0..MORPH_SIDE {
+        for u in 0..MORPH_SIDE {
+            let p = to_photo.apply(Point::new(u as f32, v as f32));
+            let colour = sample(photo.pixels, photo.width, photo.height, p);
+            rgb.extend(colour.map(|c| c.round().clamp(0.0, 255.0) as u8));
+        }
+    }
     let landmarks = landmarks.iter().map(|&p| to_frame.apply(p)).collect();
     Ok(MorphFace { rgb, landmarks })
 }
@@ -147,8 +160,30 @@ mod tests {
         );
         let eye_y = (five[0].y + five[1].y) / 2.0;
         assert!((eye_y - FRAME_TEMPLATE[0].y).abs() < 6.0, "{eye_y}");
-        // Inside the photo everywhere: no black.
         assert!(face.rgb.iter().all(|&v| v == 90));
+        // A face at the photo's corner: the frame reaches past the edge, which is repeated
+        // there rather than drawn black.
+        let cornered: Vec<Point> = sample_landmarks()
+            .iter()
+            .map(|p| Point::new(p.x - 60.0, p.y - 70.0))
+            .collect();
+        let small = vec![90u8; 3 * 200 * 200];
+        let photo = RgbImage {
+            width: 200,
+            height: 200,
+            pixels: &small,
+        };
+        let face = cut_morph_face(photo, &cornered).unwrap();
+        assert!(face.rgb.iter().all(|&v| v == 90));
+        let wrong = RgbImage {
+            width: 200,
+            height: 201,
+            pixels: &small,
+        };
+        assert!(matches!(
+            cut_morph_face(wrong, &cornered),
+            Err(MorphError::PhotoBytes { height: 201, .. })
+        ));
     }
 
     #[test]

@@ -62,8 +62,13 @@ impl Morph {
                 }
                 p
             };
-            let a = sample(&self.from.rgb, at(&self.from_points));
-            let b = sample(&self.to.rgb, at(&self.to_points));
+            let a = sample(
+                &self.from.rgb,
+                MORPH_SIDE,
+                MORPH_SIDE,
+                at(&self.from_points),
+            );
+            let b = sample(&self.to.rgb, MORPH_SIDE, MORPH_SIDE, at(&self.to_points));
             let i = 3 * (y * MORPH_SIDE + x);
             for c in 0..3 {
                 out[i + c] = (a[c] + (b[c] - a[c]) * t).round().clamp(0.0, 255.0) as u8;
@@ -118,16 +123,16 @@ pub(crate) fn covering(
     }
 }
 
-/// The colour at `p` of a `MORPH_SIDE`-square RGB picture, bilinear, the border pixels
-/// repeated outside it (a warp may reach a little past the frame; repeating the edge there
-/// never draws a black line into the picture).
-fn sample(rgb: &[u8], p: Point) -> [f32; 3] {
-    let last = (MORPH_SIDE - 1) as f32;
-    let (x, y) = (p.x.max(0.0).min(last), p.y.max(0.0).min(last));
+/// The colour at `p` of a `width x height` RGB picture, bilinear, its border pixels repeated
+/// outside it: a warp reaching past the picture's edge then draws no black wedge into the
+/// morph, which a cross-dissolve would carry into every frame.
+pub(crate) fn sample(rgb: &[u8], width: usize, height: usize, p: Point) -> [f32; 3] {
+    let (last_x, last_y) = ((width - 1) as f32, (height - 1) as f32);
+    let (x, y) = (p.x.max(0.0).min(last_x), p.y.max(0.0).min(last_y));
     let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-    let (x1, y1) = ((x0 + 1).min(MORPH_SIDE - 1), (y0 + 1).min(MORPH_SIDE - 1));
+    let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let at = |x: usize, y: usize, c: usize| f32::from(rgb[3 * (y * MORPH_SIDE + x) + c]);
+    let at = |x: usize, y: usize, c: usize| f32::from(rgb[3 * (y * width + x) + c]);
     let mut out = [0.0; 3];
     for (c, value) in out.iter_mut().enumerate() {
         let top = at(x0, y0, c) + (at(x1, y0, c) - at(x0, y0, c)) * fx;
