@@ -77,14 +77,23 @@ pub fn morph_view(props: &MorphProps) -> Html {
             .map_or(0.0, |input| input.value_as_number());
         MorphAction::Blend((value / f64::from(SLIDER_STEPS)) as f32)
     });
-    let on_key = {
+    {
+        // Escape closes the dialog wherever the focus is: a button that was clicked and then
+        // disabled (Save as GIF while the GIF is made) hands the focus back to the document.
         let on_action = props.on_action.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Escape" {
-                on_action.emit(MorphAction::Close);
-            }
-        })
-    };
+        use_effect_with(morph.seq, move |_| {
+            let listener = web_sys::window().map(|window| {
+                gloo_events::EventListener::new(&window, "keydown", move |event| {
+                    let escape = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event)
+                        .is_some_and(|key| key.key() == "Escape");
+                    if escape {
+                        on_action.emit(MorphAction::Close);
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
     let close = props.on_action.reform(|_: MouseEvent| MorphAction::Close);
     let save = props.on_action.reform(|_: MouseEvent| MorphAction::SaveGif);
     let ready = morph.stage == MorphStage::Ready;
@@ -106,10 +115,10 @@ pub fn morph_view(props: &MorphProps) -> Html {
     };
     let shown = morph.frame.is_some();
     html! {
-        <div class="backdrop" onkeydown={on_key}>
+        <div class="backdrop">
             <div id="morph" role="dialog" aria-modal="true" aria-labelledby="morph-title"
                 data-stage={match morph.stage { MorphStage::Preparing => "preparing", MorphStage::Ready => "ready", MorphStage::Failed(_) => "failed" }}
-                data-frame-t={format!("{:.2}", morph.frame_t)}
+                data-frame-t={shown.then(|| format!("{:.2}", morph.frame_t))}
                 data-frame-ms={morph.frame_ms.map(|ms| format!("{ms:.1}")).unwrap_or_default()}
                 data-prepare-ms={morph.prepare_ms.map(|ms| format!("{ms:.1}")).unwrap_or_default()}
                 data-gif-ms={morph.gif_ms.map(|ms| format!("{ms:.1}")).unwrap_or_default()}>

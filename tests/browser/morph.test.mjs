@@ -69,11 +69,13 @@ test("a card's Morph: live frames from you to the celebrity, keyboard, a GIF; it
     const dialog = page.locator("#morph");
     await dialog.waitFor();
     await page.locator('#morph[data-stage="ready"]').waitFor({ timeout: 30_000 });
+    // It opens on the "average face"; the slider has the focus.
+    const times = [await frameShown(page, 0.5)];
+    // "ready" means both faces are cut; the morph worker may still be loading then. Once a
+    // frame is shown it has run, so its code has come.
     const fetched = env.site.requests.slice(before).map((r) => r.path);
     assert.ok(fetched.some((p) => p.endsWith("morph-worker_bg.wasm")), `${fetched}`);
     assert.ok(fetched.includes(`/thumbnails/${catalog.thumbs[item]}-${portraitSide}.jpg`), `${fetched}`);
-    // It opens on the "average face"; the slider has the focus.
-    const times = [await frameShown(page, 0.5)];
     assert.ok(await page.locator("#morph-t").evaluate((e) => e === document.activeElement), "the slider has the focus");
     await page.screenshot({ path: join(ARTIFACTS, "morph-dialog.png") });
     const frames = {};

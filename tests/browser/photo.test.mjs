@@ -66,10 +66,14 @@ test("a real photo: its face is boxed and matched, as the native pipeline matche
   assert.equal(await dialog.locator("li").count(), count, "all photos of the person");
   assert.match(await dialog.locator("h3").textContent(), new RegExp(first.name));
   assert.equal(await page.evaluate(() => document.activeElement.id), "gallery-close", "focus moves into the dialog");
+  // Tab goes round the dialog's controls: the Wikipedia link, Close, each photo's Morph.
   await page.keyboard.press("Tab");
-  assert.ok(await page.evaluate(() => document.activeElement.classList.contains("wikipedia")), "Tab reaches the Wikipedia link");
-  await page.keyboard.press("Tab");
-  assert.equal(await page.evaluate(() => document.activeElement.id), "gallery-close", "and stays in the dialog");
+  assert.ok(await page.evaluate(() => document.activeElement.classList.contains("morph-open")), "Tab reaches the photos' Morph");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Shift+Tab");
+  assert.ok(await page.evaluate(() => document.activeElement.classList.contains("wikipedia")), "Shift+Tab reaches the Wikipedia link");
+  await page.keyboard.press("Shift+Tab");
+  assert.ok(await page.evaluate(() => document.activeElement.closest("#gallery") !== null), "and stays in the dialog");
   await shot(page, "person-photos");
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "detached" });
