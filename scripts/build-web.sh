@@ -34,8 +34,12 @@ stamp_of_inputs() {
 stamp="$(stamp_of_inputs "$@")"
 if [ -f dist/index.html ] && [ "$(cat dist/.cf-inputs 2>/dev/null)" = "$stamp" ]; then
   echo "dist/ is up to date (no input of the page changed)" >&2
-  exit 0
+else
+  cf_step "trunk build (the page and its worker, release wasm)"
+  trunk build "$@"
+  echo "$stamp" > dist/.cf-inputs
 fi
-cf_step "trunk build (the page and its worker, release wasm)"
-trunk build "$@"
-echo "$stamp" > dist/.cf-inputs
+# The headers for static hosts (Content-Security-Policy with the inline script's hash, the
+# thumbnail host, frame-ancestors) and the allowed parents: written every time, since
+# CF_EMBED_PARENTS is a setting of the build, not one of its inputs (README, "Hosting it").
+node scripts/site-headers.mjs dist

@@ -1,12 +1,18 @@
 // A static file server for the built site on 127.0.0.1, recording every request it answers
 // (method, path, query, and how many body bytes came with it). The README run command serves
 // the page with it (`node scripts/serve.mjs DIR PORT`), and the browser tests and the page
-// benchmark import `serve`, so that what is tested is what a visitor of the run command gets.
+// benchmark import `serve`, so that what is tested is what a visitor of the run command gets:
+// the same files, with the headers the build wrote for static hosts (DIR/_headers, from
+// scripts/site-headers.mjs), as such a host would send them.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { parseHeadersFile } from "./site-headers.mjs";
+
+/** Where browsers report Content-Security-Policy violations to, with `cspReports`. */
+export const CSP_REPORTS = "/__csp-report";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -29,16 +35,47 @@ const TYPES = {
 /**
  * `mounts` serves other folders under path prefixes: `{ "/index-shards/": "/tmp/index" }` makes
  * `/index-shards/x` the file `/tmp/index/x` (a test index in place of the built one).
+ * `files` answers single paths with given bytes: `{ "/embedding.json": "..." }`.
+ * `headers: false` sends no `_headers` (a host that ignores the file), a string sends those
+ * instead (a `_headers` text); `cspReports` adds a report-uri to the Content-Security-Policy
+ * and keeps the reports in `cspReports`.
  */
-export async function serve(root, { gzip = false, port = 0, mounts = {} } = {}) {
+export async function serve(root, { gzip = false, port = 0, mounts = {}, files = {}, headers = true, cspReports = false } = {}) {
   const base = resolve(root);
   const requests = [];
+  const reports = [];
+  const headersText = typeof headers === "string" ? headers : headers ? await readFile(join(base, "_headers"), "utf8").catch(() => "") : "";
+  const rules = parseHeadersFile(headersText);
+  const headersFor = (path) => {
+    const found = Object.assign({}, ...rules.filter((r) => r.pattern.test(path)).map((r) => r.headers));
+    if (cspReports && found["Content-Security-Policy"]) found["Content-Security-Policy"] += `; report-uri ${CSP_REPORTS}`;
+    return found;
+  };
   const server = createServer(async (req, res) => {
     const address = new URL(req.url, "http://x");
     const path = decodeURIComponent(address.pathname);
     const record = { method: req.method, path, query: address.search, bodyBytes: 0, sentBytes: 0 };
+    if (path === CSP_REPORTS && req.method === "POST") {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      reports.push(Buffer.concat(chunks).toString("utf8"));
+      res.writeHead(204).end();
+      return;
+    }
     requests.push(record);
     for await (const chunk of req) record.bodyBytes += chunk.length;
+    if (Object.hasOwn(files, path)) {
+      const body = Buffer.from(files[path]);
+      record.sentBytes = body.length;
+      res.writeHead(200, { ...headersFor(path), "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
+      res.end(body);
+      return;
+    }
+    // The headers file is for the host, not for visitors.
+    if (path === "/_headers") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+      return;
+    }
     const [prefix, folder] = Object.entries(mounts).find(([p]) => path.startsWith(p)) ?? ["/", base];
     const from = resolve(folder);
     let file = normalize(join(from, path.slice(prefix.length - 1)));
@@ -49,7 +86,7 @@ export async function serve(root, { gzip = false, port = 0, mounts = {} } = {}) 
     try {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       let body = await readFile(file);
-      const headers = { "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
+      const headers = { ...headersFor(path), "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
       if (gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
         body = gzipSync(body, { level: 9 });
         headers["content-encoding"] = "gzip";
@@ -58,7 +95,7 @@ export async function serve(root, { gzip = false, port = 0, mounts = {} } = {}) 
       res.writeHead(200, headers);
       res.end(body);
     } catch {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+      res.writeHead(404, { ...headersFor(path), "content-type": "text/plain" }).end("not found");
     }
   });
   await new Promise((ok, fail) => {
@@ -69,6 +106,7 @@ export async function serve(root, { gzip = false, port = 0, mounts = {} } = {}) 
   return {
     url,
     requests,
+    cspReports: reports,
     close: () =>
       new Promise((ok) => {
         server.close(ok);

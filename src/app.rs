@@ -144,22 +144,6 @@ fn register_service_worker() {
     });
 }
 
-/// Posts the matches to the page that embeds this one in an iframe.
-fn post_to_parent(state: &State) {
-    let (Some(window), Some(message)) = (web_sys::window(), state.embed_message()) else {
-        return;
-    };
-    let Ok(Some(parent)) = window.parent() else {
-        return;
-    };
-    if parent == window {
-        return;
-    }
-    if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
-        let _ = parent.post_message(&value, "*");
-    }
-}
-
 /// Reads a photo the visitor gave and hands it to the page's state.
 fn take_photo(store: &Store, blob: web_sys::Blob) {
     let kind = blob.type_();
@@ -190,6 +174,14 @@ pub fn app(props: &AppProps) -> Html {
         rerender: use_force_update(),
     };
     let embed = use_memo((), |_| query_flag("embed").is_some_and(|v| v != "0"));
+    // The embedding page, told the results when the operator allows it (crate::embed).
+    let parent = use_memo((), |_| {
+        if *embed {
+            crate::embed::Parent::connect()
+        } else {
+            None
+        }
+    });
     let dropping = use_state(|| false);
 
     {
@@ -235,7 +227,7 @@ pub fn app(props: &AppProps) -> Html {
     // Time to matches, measured when they are on the page; and the embedding page told.
     let shown = use_state(|| None::<(u32, f64, f64)>);
     {
-        let (shown, embed, state) = (shown.clone(), *embed, state.clone());
+        let (shown, parent, state) = (shown.clone(), parent.clone(), state.clone());
         let key = state.matches.as_ref().map(|m| (m.shown, state.distinct));
         use_effect_with(key, move |key| {
             if let (Some((seq, _)), Some(matches), Some(photo)) =
@@ -245,8 +237,8 @@ pub fn app(props: &AppProps) -> Html {
                 if shown.as_ref().is_none_or(|s| s.0 != *seq) {
                     shown.set(Some((*seq, t - photo.asked, t - matches.received)));
                 }
-                if embed {
-                    post_to_parent(&state);
+                if let (Some(parent), Some(message)) = (parent.as_ref(), state.embed_message()) {
+                    parent.post(message);
                 }
             }
         });

@@ -4,6 +4,7 @@
 //! in the browser. The messages between the two are `cf_protocol`; the worker's work is
 //! `cf_engine`. See ARCHITECTURE.md.
 
+pub mod embedding;
 pub mod i18n;
 pub mod people;
 pub mod state;

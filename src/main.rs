@@ -6,6 +6,8 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod dev;
 #[cfg(target_arch = "wasm32")]
+mod embed;
+#[cfg(target_arch = "wasm32")]
 mod intake;
 #[cfg(target_arch = "wasm32")]
 mod link;
@@ -17,6 +19,8 @@ mod morph_view;
 mod photo_view;
 #[cfg(target_arch = "wasm32")]
 mod share;
+#[cfg(target_arch = "wasm32")]
+mod styled;
 #[cfg(target_arch = "wasm32")]
 mod views;
 

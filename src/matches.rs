@@ -147,6 +147,8 @@ fn paint_rgb(canvas: &web_sys::HtmlCanvasElement, rgb: &[u8], side: u32) -> Opti
 pub fn matches_view(props: &MatchesProps) -> Html {
     let text = props.lang.text();
     let canvas = use_node_ref();
+    let section = use_node_ref();
+    crate::styled::use_data_styles(section.clone());
     let gallery = use_state(|| None::<u32>);
     {
         let (canvas, crop, side) = (canvas.clone(), props.crop.clone(), props.crop_side);
@@ -217,7 +219,7 @@ pub fn matches_view(props: &MatchesProps) -> Html {
                     <span class="name">{ name.clone() }</span>
                     <span class="similarity">{ percent.clone() }</span>
                     <span class="bar" aria-hidden="true">
-                        <span style={format!("width:{:.1}%", (100.0 * hit.similarity).clamp(0.0, 100.0))}></span>
+                        <span data-style={format!("width:{:.1}%", (100.0 * hit.similarity).clamp(0.0, 100.0))}></span>
                     </span>
                     <span class="count">{ photos }</span>
                 </button>
@@ -228,7 +230,7 @@ pub fn matches_view(props: &MatchesProps) -> Html {
     });
 
     html! {
-        <section class="matches" aria-labelledby="matches-title">
+        <section class="matches" ref={section} aria-labelledby="matches-title">
             <div class="matches-head">
                 <figure class="crop">
                     <canvas ref={canvas} id="crop" width={props.crop_side.to_string()}

@@ -74,6 +74,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
     // The box as arrow keys move it; matched when the key is released, so that a held key
     // moves the box smoothly instead of queueing a match per repeat.
     let nudged = use_state(|| None::<FaceRect>);
+    crate::styled::use_data_styles(overlay.clone());
     let Some((width, height)) = props.size.map(|(w, h)| (w as f32, h as f32)) else {
         return html! {
             <div class="photo-frame">
@@ -248,7 +249,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
         if chosen {
             html! {
                 <button type="button" class="face-box chosen" data-grip="move" data-face={i.to_string()}
-                    aria-label={label} aria-pressed="true" style={placement(&rect, width, height)}
+                    aria-label={label} aria-pressed="true" data-style={placement(&rect, width, height)}
                     onkeydown={on_key.clone()} onkeyup={on_key_done.reform(|_: KeyboardEvent| ())}
                     onblur={on_key_done.reform(|_: FocusEvent| ())}>
                     <span class="handle nw" data-grip="nw"></span>
@@ -261,7 +262,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
             let on_choose = props.on_choose.clone();
             html! {
                 <button type="button" class="face-box" data-grip="other" data-face={i.to_string()}
-                    aria-label={label} aria-pressed="false" style={placement(&rect, width, height)}
+                    aria-label={label} aria-pressed="false" data-style={placement(&rect, width, height)}
                     onclick={Callback::from(move |_: MouseEvent| on_choose.emit(i))}>
                 </button>
             }
@@ -269,7 +270,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
     });
     let drawing = drag
         .filter(|d| d.grip == Grip::Draw)
-        .map(|d| html! { <div class="face-box drawing" style={placement(&d.current, width, height)}></div> });
+        .map(|d| html! { <div class="face-box drawing" data-style={placement(&d.current, width, height)}></div> });
 
     html! {
         <div class="photo-frame">

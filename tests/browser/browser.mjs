@@ -2,6 +2,7 @@
 // background networking, since this machine reaches nothing outside. Helpers shared by the
 // browser tests: the test photos, opening the page, giving it a photo, waiting for matches.
 import { before, after } from "node:test";
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 import { mkdir, readFile } from "node:fs/promises";
@@ -30,16 +31,22 @@ export async function launch(extraArgs = []) {
   });
 }
 
-/** The built site served and chromium launched around one test file: `env.site`, `env.browser`. */
+/**
+ * The built site served, with the headers it asks of a static host (dist/_headers: its
+ * Content-Security-Policy among them), and chromium launched around one test file:
+ * `env.site`, `env.browser`. Every violation of the policy, by the page or its workers, is
+ * reported to the server; a file whose tests caused one fails.
+ */
 export function siteAndBrowser() {
   const env = {};
   before(async () => {
-    env.site = await serve(DIST);
+    env.site = await serve(DIST, { cspReports: true });
     env.browser = await launch();
   });
   after(async () => {
     await env.browser?.close();
     await env.site?.close();
+    assert.deepEqual(env.site?.cspReports ?? [], [], "no Content-Security-Policy violation");
   });
   return env;
 }
@@ -64,6 +71,10 @@ export async function openPage(browser, url, options = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  // The browser says so on the console when the Content-Security-Policy refuses something.
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   await page.goto(url);
   return { context, page, errors };
 }
@@ -122,14 +133,18 @@ export async function everyFace(page) {
 }
 
 /**
- * A photo composed in the page from the test photos: `draw(ctx, images)` runs in the browser
+ * A photo composed in the browser from the test photos: `draw(ctx, images)` runs there
  * on a canvas of `width` x `height`; resolves to { name, mimeType, buffer } for setInputFiles.
  */
 export async function composePhoto(page, names, width, height, draw) {
   const sources = await Promise.all(
     names.map(async (n) => `data:image/jpeg;base64,${(await readFile(photo(n))).toString("base64")}`),
   );
-  const base64 = await page.evaluate(
+  // Drawn in a blank page of its own: the site's Content-Security-Policy (rightly) refuses the
+  // `new Function` that runs `draw`.
+  const canvasContext = await page.context().browser().newContext();
+  const blank = await canvasContext.newPage();
+  const base64 = await blank.evaluate(
     async ({ sources, width, height, draw }) => {
       const images = await Promise.all(
         sources.map((src) => new Promise((ok) => {
@@ -149,6 +164,7 @@ export async function composePhoto(page, names, width, height, draw) {
     },
     { sources, width, height, draw },
   );
+  await canvasContext.close();
   return { name: "composed.jpg", mimeType: "image/jpeg", buffer: Buffer.from(base64, "base64") };
 }
 
