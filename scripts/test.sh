@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README test command: installs what is missing, then runs every check and test:
-# formatting, clippy (native and wasm32), the Rust tests, the committed index's integrity, and
-# the browser tests against the built page in headless chromium.
+# formatting, clippy (native and wasm32), the Rust tests, the committed index's integrity, a
+# short fuzzing of each parser of untrusted bytes, and the browser tests against the built page
+# in headless chromium.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$CF_ROOT/scripts/setup.sh" test
@@ -11,6 +12,7 @@ step() { cf_step "$@"; }
 
 step "rustfmt"
 cargo fmt --all --check
+cargo fmt --manifest-path fuzz/Cargo.toml --all --check
 step "clippy (native)"
 cargo clippy --release --workspace --all-targets -- -D warnings
 step "clippy (the app, wasm32)"
@@ -47,6 +49,8 @@ done
   --no-default-features --target wasm32-unknown-unknown --test wasm_parity -- --nocapture)
 step "the committed index verifies"
 "$CARGO_TARGET_DIR/release/cfaces" verify index-shards
+step "fuzzing the parsers of untrusted bytes (30 s a target)"
+"$CF_ROOT/scripts/fuzz.sh" 30
 step "build the page"
 "$CF_ROOT/scripts/build-web.sh"
 step "browser tests (headless chromium)"

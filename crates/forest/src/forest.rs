@@ -105,6 +105,16 @@ impl Forest {
         {
             return Err(ForestError::Corrupt("more leaves than items".into()));
         }
+        // Checked before anything is allocated for the leaves: counts that nothing else backs
+        // would otherwise ask for gigabytes (found by fuzzing the shards).
+        if total_leaves != splits.len() + params.trees {
+            return Err(ForestError::Corrupt(format!(
+                "{total_leaves} leaves for {} splits in {} trees: a tree of two-way splits has \
+                 one leaf more than it has splits",
+                splits.len(),
+                params.trees
+            )));
+        }
         // A counting sort per tree: sizes, then offsets, then items in ascending order.
         let mut leaf_offsets = vec![0u32; total_leaves + 1];
         let mut leaf_items = vec![0u32; items * params.trees];

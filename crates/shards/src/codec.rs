@@ -373,7 +373,10 @@ pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex
             reason: "dimension is 0".into(),
         });
     }
-    let mut blob = Vec::with_capacity(expected as usize);
+    // Reserved for what the files hold, not for what the manifest claims (a manifest could
+    // claim any size: found by fuzzing).
+    let held = shards.iter().map(|s| s.len() as u64).sum::<u64>();
+    let mut blob = Vec::with_capacity(expected.min(held) as usize);
     for (position, (shard, bytes)) in entry.shards.iter().zip(shards).enumerate() {
         let payload = verify_shard(shard, position, shards.len(), blob.len() as u64, bytes)?;
         if blob.len() as u64 + payload.len() as u64 > expected {
@@ -449,6 +452,23 @@ pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex
     let mut packed = Vec::with_capacity(tree_leaves.len());
     for &words in &leaf_words {
         packed.push(u32s(take(words * 4)));
+    }
+    // Every tree stores a leaf number per item, in one bit at least unless the tree is a single
+    // leaf: leaf entries the blob does not back (many one-leaf trees over many items) would let
+    // a few bytes ask for gigabytes when the leaves are rebuilt (found by fuzzing).
+    let leaf_entries = entry
+        .items
+        .checked_mul(entry.forest.trees)
+        .ok_or_else(overflow)?;
+    if leaf_entries as u64 > expected.saturating_mul(8) {
+        return Err(ShardError::Sizes {
+            network: network(),
+            reason: format!(
+                "{} items in {} trees make {leaf_entries} leaf entries, more than 8 per byte of \
+                 the {expected}-byte blob",
+                entry.items, entry.forest.trees
+            ),
+        });
     }
     let params = ForestParams {
         trees: entry.forest.trees,
