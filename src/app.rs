@@ -79,6 +79,7 @@ impl Store {
                     let _ = web_sys::Url::revoke_object_url(&url);
                 }
                 Effect::Save { name, mime, bytes } => crate::share::save_bytes(&bytes, &name, mime),
+                Effect::FetchIndex => fetch_index(self.clone()),
             }
         }
         self.rerender.force_update();
@@ -129,6 +130,19 @@ async fn load_manifest() -> Result<(Manifest, String), LoadProblem> {
         detail: e.to_string(),
     })?;
     Ok((manifest, json))
+}
+
+/// Fetches the manifest and hands it to the state, which loads the first network.
+fn fetch_index(store: Store) {
+    spawn_local(async move {
+        match load_manifest().await {
+            Ok((manifest, json)) => store.dispatch(Action::IndexFound {
+                manifest: Rc::new(manifest),
+                json: Rc::new(json),
+            }),
+            Err(problem) => store.dispatch(Action::IndexFailed(problem)),
+        }
+    });
 }
 
 /// The service worker that keeps the page usable offline; the page works without one.
@@ -191,16 +205,18 @@ pub fn app(props: &AppProps) -> Html {
             store.worker.listen(Callback::from(move |reply| {
                 replies.dispatch(Action::Reply(reply))
             }));
-            spawn_local(async move {
-                let (manifest, json) = match load_manifest().await {
-                    Ok(loaded) => loaded,
-                    Err(problem) => return store.dispatch(Action::IndexFailed(problem)),
-                };
-                store.dispatch(Action::IndexFound {
-                    manifest: Rc::new(manifest),
-                    json: Rc::new(json),
-                });
+            fetch_index(store);
+        });
+    }
+    // While a network loads, the page looks again each second: a download that stands still
+    // is said to be stalled (`Loading::stalled_for`).
+    {
+        let rerender = store.rerender.clone();
+        use_effect_with(store.state.borrow().loading.is_some(), move |&loading| {
+            let ticking = loading.then(|| {
+                gloo_timers::callback::Interval::new(1_000, move || rerender.force_update())
             });
+            move || drop(ticking)
         });
     }
 
@@ -289,7 +305,7 @@ pub fn app(props: &AppProps) -> Html {
                 </button>
             </header>
             if !*embed { <p class="lede">{ text.lede }</p> }
-            { status(&state) }
+            { status(&state, now_ms(), &store.callback(|_: MouseEvent| Action::Retry)) }
             { network_switch(&state, store.callback(Action::ChooseNetwork)) }
             <Intake lang={state.lang} on_photo={on_photo}
                 on_notice={store.callback(Action::Notice)} />

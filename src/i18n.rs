@@ -75,6 +75,10 @@ pub struct Text {
     /// `{done}`, `{total}` in MB, `{percent}`.
     pub downloading: &'static str,
     pub preparing: &'static str,
+    /// `{seconds}` the download has stood still.
+    pub download_stalled: &'static str,
+    /// The button that tries a failed load again.
+    pub retry: &'static str,
     /// `{network}`, `{people}`, `{items}`.
     pub ready: &'static str,
     pub network_label: &'static str,
@@ -188,6 +192,8 @@ static EN: Text = Text {
     index_failed: "The face models or the index could not be loaded: {message}",
     downloading: "Downloading the models and index: {done} of {total} MB ({percent} %)",
     preparing: "Preparing the models…",
+    download_stalled: "The download has not moved for {seconds} s: the connection may be slow or cut. It goes on by itself when the connection comes back.",
+    retry: "Try again",
     ready: "Ready: {items} photos of {people} people ({network}).",
     network_label: "Compare by",
     network_identity: "MobileFaceNet: who you are most like",
@@ -256,10 +262,10 @@ static EN: Text = Text {
     well_known_only: "Well-known people only",
     wikipedia: "Wikipedia",
     wikipedia_name: "Look up {name} on Wikipedia (opens a new tab)",
-    load_unreachable: "{file} could not be downloaded: the connection failed. Check that you are online, then reload the page.",
-    load_http: "The site answered “{status}” for {file}. Reload the page; if it happens again, the site is being updated or is broken.",
-    load_damaged: "{file} arrived damaged or belongs to another version of the site. Reload the page.",
-    load_manifest: "The index description could not be read. Reload the page.",
+    load_unreachable: "{file} could not be downloaded: the connection failed. Check that you are online, then try again.",
+    load_http: "The site answered “{status}” for {file}. Try again in a moment; if it happens again, the site is being updated or is broken.",
+    load_damaged: "{file} arrived damaged or belongs to another version of the site (it may be being updated). Try again in a moment.",
+    load_manifest: "The index description could not be read (the site may be being updated). Try again in a moment.",
     load_unknown_network: "The comparison “{network}” is not in this index.",
     load_unsupported_network: "This page cannot compute the comparison “{network}”. Reload to get the newest version of the page.",
     load_model: "The face model {file} could not be prepared in this browser. Try another browser.",
@@ -277,6 +283,8 @@ static RU: Text = Text {
     index_failed: "Не удалось загрузить модели или индекс: {message}",
     downloading: "Загружаем модели и индекс: {done} из {total} МБ ({percent} %)",
     preparing: "Готовим модели…",
+    download_stalled: "Загрузка стоит уже {seconds} с: соединение медленное или прервалось. Она продолжится сама, когда связь восстановится.",
+    retry: "Попробовать ещё раз",
     ready: "Готово: {items} фото {people} человек ({network}).",
     network_label: "Сравнивать по",
     network_identity: "MobileFaceNet: на кого вы больше всего похожи",
@@ -345,10 +353,10 @@ static RU: Text = Text {
     well_known_only: "Только известных людей",
     wikipedia: "Википедия",
     wikipedia_name: "Найти {name} в Википедии (откроется новая вкладка)",
-    load_unreachable: "Не удалось скачать {file}: нет соединения. Проверьте подключение к интернету и перезагрузите страницу.",
-    load_http: "Сайт ответил «{status}» на запрос {file}. Перезагрузите страницу; если это повторится, сайт обновляется или неисправен.",
-    load_damaged: "Файл {file} пришёл повреждённым или от другой версии сайта. Перезагрузите страницу.",
-    load_manifest: "Не удалось прочитать описание индекса. Перезагрузите страницу.",
+    load_unreachable: "Не удалось скачать {file}: нет соединения. Проверьте подключение к интернету и попробуйте ещё раз.",
+    load_http: "Сайт ответил «{status}» на запрос {file}. Попробуйте ещё раз чуть позже; если это повторится, сайт обновляется или неисправен.",
+    load_damaged: "Файл {file} пришёл повреждённым или от другой версии сайта (возможно, сайт сейчас обновляется). Попробуйте ещё раз чуть позже.",
+    load_manifest: "Не удалось прочитать описание индекса (возможно, сайт сейчас обновляется). Попробуйте ещё раз чуть позже.",
     load_unknown_network: "Сравнения «{network}» нет в этом индексе.",
     load_unsupported_network: "Эта страница не умеет считать сравнение «{network}». Перезагрузите её, чтобы получить новую версию.",
     load_model: "Модель лица {file} не удалось подготовить в этом браузере. Попробуйте другой браузер.",
@@ -553,6 +561,8 @@ mod tests {
         for lang in [Lang::En, Lang::Ru] {
             let text = fill(lang.text().faces_found, &[("n", "3")]);
             assert!(text.contains('3') && !text.contains("{n}"), "{text}");
+            let text = fill(lang.text().download_stalled, &[("seconds", "12")]);
+            assert!(text.contains("12") && !text.contains('{'), "{text}");
             let text = fill(
                 lang.text().downloading,
                 &[("done", "1.0"), ("total", "9.5"), ("percent", "11")],

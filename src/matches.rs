@@ -14,9 +14,17 @@ use crate::share::{CardContent, download_card};
 /// A thumbnail: lazy; while it loads, or if the file is missing, the person's initials show.
 pub fn thumbnail(people: &People, item: u32, size: u32) -> Html {
     let name = people.name_of(item).unwrap_or("?");
-    let drop_image = Callback::from(|e: Event| {
+    // A thumbnail that cannot be had (its host down) is hidden, and the initials under it show;
+    // hidden, not removed: the element is Yew's, which may reuse it for another item's image,
+    // so a load shows it again.
+    let hide = Callback::from(|e: Event| {
         if let Some(img) = e.target_dyn_into::<web_sys::Element>() {
-            img.remove();
+            let _ = img.set_attribute("hidden", "");
+        }
+    });
+    let show = Callback::from(|e: Event| {
+        if let Some(img) = e.target_dyn_into::<web_sys::Element>() {
+            let _ = img.remove_attribute("hidden");
         }
     });
     html! {
@@ -24,7 +32,7 @@ pub fn thumbnail(people: &People, item: u32, size: u32) -> Html {
             <span class="initials">{ initials(name) }</span>
             if let Some(url) = people.thumb_url(item) {
                 <img src={url.clone()} srcset={srcset(people, item, &url)} alt="" loading="lazy"
-                    width={size.to_string()} height={size.to_string()} onerror={drop_image} />
+                    width={size.to_string()} height={size.to_string()} onerror={hide} onload={show} />
             }
         </span>
     }

@@ -29,6 +29,21 @@ pub struct Loading {
     pub stage: LoadStage,
     pub done: u64,
     pub total: u64,
+    /// When the download last moved (ms): a download that stops moving is said to be stalled.
+    pub moved_at: f64,
+}
+
+/// How long a download may stand still before the page says so (ms). The worker itself gives
+/// up on a silent connection and starts the file again later (src/fetch.rs).
+pub const STALL_NOTICE_MS: f64 = 8_000.0;
+
+impl Loading {
+    /// Seconds the download has stood still at `now`, once that is long enough to say so.
+    pub fn stalled_for(&self, now: f64) -> Option<u64> {
+        let still = now - self.moved_at;
+        (self.stage == LoadStage::Downloading && still >= STALL_NOTICE_MS)
+            .then_some((still / 1000.0) as u64)
+    }
 }
 
 /// The visitor's photo and its faces.
@@ -113,6 +128,8 @@ pub struct State {
     pub people: Option<People>,
     /// The index could not be loaded at all: nothing can be matched.
     pub index_problem: Option<LoadProblem>,
+    /// How many times the visitor asked to try a failed load again.
+    pub load_attempts: u32,
     /// The network searched now, and its item count.
     pub network: Option<String>,
     pub items: usize,
@@ -171,6 +188,8 @@ pub enum Action {
     Bench,
     Notice(Option<Notice>),
     Morph(MorphAction),
+    /// The visitor asked to try a failed load again.
+    Retry,
 }
 
 /// What the page must do after an action.
@@ -187,6 +206,9 @@ pub enum Effect {
         mime: &'static str,
         bytes: Rc<Vec<u8>>,
     },
+    /// Fetch the index's manifest (again) and hand it over as [`Action::IndexFound`] or
+    /// [`Action::IndexFailed`].
+    FetchIndex,
 }
 
 impl State {
@@ -197,6 +219,7 @@ impl State {
             manifest_json: Rc::new(String::new()),
             people: None,
             index_problem: None,
+            load_attempts: 0,
             network: None,
             items: 0,
             same_person: 0.5,
@@ -225,6 +248,33 @@ impl State {
         photo.faces.get(photo.chosen?).copied()
     }
 
+    /// The failed load the visitor may try again, if trying again may help.
+    pub fn retryable(&self) -> Option<&LoadProblem> {
+        let problem = self
+            .index_problem
+            .as_ref()
+            .or(self.network_problem.as_ref().map(|(_, p)| p))?;
+        problem.worth_retrying().then_some(problem)
+    }
+
+    /// Tries a failed load again: the manifest too when nothing was ever loaded (it may be the
+    /// file that failed, or a new build may have replaced it), else the network that failed.
+    /// Files that came whole are in the browser's cache and are not downloaded again.
+    fn retry(&mut self, effects: &mut Vec<Effect>) {
+        if self.retryable().is_none() {
+            return;
+        }
+        self.load_attempts += 1;
+        if self.index_problem.take().is_some() {
+            effects.push(Effect::FetchIndex);
+        } else if let Some((network, _)) = self.network_problem.take() {
+            effects.push(Effect::Send(Request::Load {
+                manifest: (*self.manifest_json).clone(),
+                network,
+            }));
+        }
+    }
+
     fn seq(&mut self) -> u32 {
         self.next_seq += 1;
         self.next_seq
@@ -250,6 +300,7 @@ impl State {
                 self.manifest_json = json;
             }
             Action::IndexFailed(problem) => self.index_problem = Some(problem),
+            Action::Retry => self.retry(&mut effects),
             Action::Reply(reply) => self.reply(reply, now, &mut effects),
             Action::Language(lang) => self.lang = lang,
             Action::Distinct(on) => self.distinct = on,
@@ -410,11 +461,22 @@ impl State {
                 done,
                 total,
             } => {
+                let moved_at = match &self.loading {
+                    Some(before)
+                        if before.network == network
+                            && before.stage == stage
+                            && before.done == done =>
+                    {
+                        before.moved_at
+                    }
+                    _ => now,
+                };
                 self.loading = Some(Loading {
                     network,
                     stage,
                     done,
                     total,
+                    moved_at,
                 })
             }
             Reply::Ready {

@@ -18,11 +18,22 @@ fn megabytes(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / 1e6)
 }
 
-/// A problem's sentence, and its detail folded away behind "Details".
-fn problem(id: &'static str, worded: Worded, text: &Text) -> Html {
+/// A problem's sentence, "Try again" where that may help, and the detail folded away behind
+/// "Details".
+fn problem(
+    id: &'static str,
+    worded: Worded,
+    text: &Text,
+    retry: Option<(&Callback<MouseEvent>, u32)>,
+) -> Html {
+    // `data-attempt` counts the tries, so that a test (or a visitor's tools) can tell this
+    // problem from the one before "Try again".
     html! {
-        <div id={id} class="error" role="alert">
+        <div id={id} class="error" role="alert" data-attempt={retry.map(|(_, n)| n.to_string())}>
             <p class="message">{ worded.message }</p>
+            if let Some((retry, _)) = retry {
+                <button type="button" id="retry" onclick={retry.clone()}>{ text.retry }</button>
+            }
             if let Some(detail) = worded.detail {
                 <details class="detail"><summary>{ text.details }</summary><p>{ detail }</p></details>
             }
@@ -30,15 +41,20 @@ fn problem(id: &'static str, worded: Worded, text: &Text) -> Html {
     }
 }
 
-pub fn status(state: &State) -> Html {
+/// The loading line or the load's problem; `now` tells a stalled download.
+pub fn status(state: &State, now: f64, on_retry: &Callback<MouseEvent>) -> Html {
     let text = state.lang.text();
+    let retry = state
+        .retryable()
+        .is_some()
+        .then_some((on_retry, state.load_attempts));
     if let Some(index_problem) = &state.index_problem {
         let worded = load_problem(state.lang, index_problem);
         let worded = Worded {
             message: fill(text.index_failed, &[("message", &worded.message)]),
             ..worded
         };
-        return problem("status", worded, text);
+        return problem("status", worded, text, retry);
     }
     let network_problem = state.network_problem.as_ref().map(|(_, p)| {
         let worded = load_problem(state.lang, p);
@@ -46,7 +62,7 @@ pub fn status(state: &State) -> Html {
             message: fill(text.network_failed, &[("message", &worded.message)]),
             ..worded
         };
-        problem("network-problem", worded, text)
+        problem("network-problem", worded, text, retry)
     });
     let line = if let Some(loading) = &state.loading {
         let percent = (100 * loading.done)
@@ -63,11 +79,19 @@ pub fn status(state: &State) -> Html {
             ),
             LoadStage::Preparing => text.preparing.to_string(),
         };
+        let stalled = loading.stalled_for(now).map(|seconds| {
+            html! {
+                <p id="stalled" role="alert">
+                    { fill(text.download_stalled, &[("seconds", &seconds.to_string())]) }
+                </p>
+            }
+        });
         html! {
             <div class="loading">
                 <progress id="load-progress" max={loading.total.to_string()} value={loading.done.to_string()}
                     aria-label={words.clone()}></progress>
                 <p id="status" role="status" data-network={loading.network.clone()}>{ words }</p>
+                { for stalled }
             </div>
         }
     } else if let (Some(network), Some(manifest)) = (&state.network, &state.manifest) {
@@ -145,6 +169,7 @@ pub fn photo_message(photo: &PhotoState, lang: Lang) -> Html {
             "photo-message",
             photo_problem(lang, photo_problem_found),
             text,
+            None,
         );
     }
     if photo.size.is_none() {

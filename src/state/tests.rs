@@ -394,6 +394,115 @@ fn a_failed_first_load_is_an_index_problem_and_a_failed_second_one_a_network_pro
 }
 
 #[test]
+fn try_again_fetches_the_manifest_after_a_first_load_and_the_network_after_a_later_one() {
+    let mut state = State::new(Lang::En);
+    let damaged = LoadProblem::Damaged {
+        file: "mobilefacenet192-000.bin".into(),
+        detail: "sha256 differs".into(),
+    };
+    state.reduce(Action::IndexFailed(damaged.clone()), 0.0);
+    assert_eq!(state.retryable(), Some(&damaged));
+    let effects = state.reduce(Action::Retry, 1.0);
+    assert_eq!(effects, vec![Effect::FetchIndex], "the manifest may be new");
+    assert_eq!(
+        state.index_problem, None,
+        "the problem is gone while trying"
+    );
+    assert!(
+        state.reduce(Action::Retry, 2.0).is_empty(),
+        "nothing to try twice"
+    );
+    // The manifest comes back and the first network loads.
+    let effects = state.reduce(
+        Action::IndexFound {
+            manifest: manifest(),
+            json: Rc::new("{\"v\":2}".into()),
+        },
+        3.0,
+    );
+    assert!(
+        matches!(&sent(&effects)[..], [Request::Load { network, .. }] if network == "mobilefacenet192")
+    );
+
+    // A second network that failed is loaded again with the manifest the page has.
+    let mut state = ready_page();
+    let http = LoadProblem::Http {
+        file: "faceplugin512-001.bin".into(),
+        status: 503,
+    };
+    state.reduce(
+        Action::Reply(Reply::LoadFailed {
+            network: "faceplugin512".into(),
+            problem: http,
+        }),
+        1.0,
+    );
+    let effects = state.reduce(Action::Retry, 2.0);
+    assert_eq!(
+        sent(&effects),
+        vec![&Request::Load {
+            manifest: "{}".into(),
+            network: "faceplugin512".into()
+        }]
+    );
+    assert_eq!(state.network_problem, None);
+
+    // A whole file the browser cannot use is not offered again: only a new build helps.
+    let mut state = State::new(Lang::En);
+    state.reduce(
+        Action::IndexFailed(LoadProblem::Model {
+            file: "fr_detect.nnef.tar".into(),
+            detail: "unknown operator".into(),
+        }),
+        0.0,
+    );
+    assert_eq!(state.retryable(), None);
+    assert!(state.reduce(Action::Retry, 1.0).is_empty());
+}
+
+#[test]
+fn a_download_that_stands_still_is_said_to_be_stalled() {
+    let mut state = ready_page();
+    let progress = |done| {
+        Action::Reply(Reply::Progress {
+            network: "faceplugin512".into(),
+            stage: LoadStage::Downloading,
+            done,
+            total: 100,
+        })
+    };
+    state.reduce(progress(10), 1_000.0);
+    let loading = state.loading.clone().unwrap();
+    assert_eq!(
+        loading.stalled_for(5_000.0),
+        None,
+        "four seconds is not stalled"
+    );
+    // The same count again is no movement.
+    state.reduce(progress(10), 6_000.0);
+    let loading = state.loading.clone().unwrap();
+    assert_eq!(loading.stalled_for(10_000.0), Some(9));
+    state.reduce(progress(11), 10_500.0);
+    let loading = state.loading.clone().unwrap();
+    assert_eq!(loading.stalled_for(11_000.0), None, "it moved");
+    state.reduce(
+        Action::Reply(Reply::Progress {
+            network: "faceplugin512".into(),
+            stage: LoadStage::Preparing,
+            done: 100,
+            total: 100,
+        }),
+        11_000.0,
+    );
+    let loading = state.loading.clone().unwrap();
+    assert_eq!(
+        loading.stalled_for(60_000.0),
+        None,
+        "preparing is not downloading"
+    );
+}
+
+#[test]
 fn a_photo_problem_is_kept_for_the_page_to_word() {
     let mut state = ready_page();
     let (photo, seq) = give_photo(&mut state, "blob:1", 0.0);

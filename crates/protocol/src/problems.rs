@@ -94,10 +94,15 @@ impl LoadProblem {
         }
     }
 
-    /// True when trying again may help without a new build of the site: the network failed.
+    /// True when trying again may help without a new build of the site: the network failed, or
+    /// a file came damaged, cut short or from another build (a deploy under way, a cache that
+    /// kept an old file), which the next download may well set right. The page offers "Try
+    /// again" for these.
     pub fn worth_retrying(&self) -> bool {
         match self {
-            LoadProblem::Unreachable { .. } | LoadProblem::Damaged { .. } => true,
+            LoadProblem::Unreachable { .. }
+            | LoadProblem::Damaged { .. }
+            | LoadProblem::Manifest { .. } => true,
             LoadProblem::Http { status, .. } => *status >= 500 || *status == 404 || *status == 408,
             _ => false,
         }
@@ -206,7 +211,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_network_failures_are_worth_retrying() {
+    fn network_failures_and_damaged_files_are_worth_retrying() {
         let http = |status| LoadProblem::Http {
             file: "a".into(),
             status,
@@ -219,6 +224,21 @@ mod tests {
                 network: "n".into()
             }
             .worth_retrying()
+        );
+        assert!(
+            LoadProblem::Manifest {
+                detail: "EOF while parsing".into()
+            }
+            .worth_retrying(),
+            "a manifest cut short by a deploy under way"
+        );
+        assert!(
+            !LoadProblem::Model {
+                file: "a".into(),
+                detail: "no such operator".into()
+            }
+            .worth_retrying(),
+            "a whole file the page cannot use: only a new build helps"
         );
         assert_eq!(http(500).file(), Some("a"));
     }
