@@ -166,6 +166,7 @@ fn take_photo(store: &Store, blob: web_sys::Blob) {
         return;
     }
     let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap_or_default();
+    store.dispatch(Action::NewPhoto { url: url.clone() });
     let store = store.clone();
     spawn_local(async move {
         // An unreadable file is sent as no bytes: the worker says it is empty.
@@ -173,7 +174,7 @@ fn take_photo(store: &Store, blob: web_sys::Blob) {
             Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
             Err(_) => Vec::new(),
         };
-        store.dispatch(Action::NewPhoto { url, bytes });
+        store.dispatch(Action::PhotoRead { url, bytes });
     });
 }
 

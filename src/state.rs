@@ -169,8 +169,13 @@ pub enum Action {
     Reply(Reply),
     Language(Lang),
     Distinct(bool),
-    /// The visitor gave a photo: shown from `url`, analysed from `bytes`.
+    /// The visitor gave a photo, shown from `url`; its bytes follow in [`Action::PhotoRead`].
+    /// Taken at once, so that no answer about the older photo is shown while the file is read.
     NewPhoto {
+        url: String,
+    },
+    /// The bytes of the photo given as `url`, read: analysed if it is still the photo shown.
+    PhotoRead {
         url: String,
         bytes: Vec<u8>,
     },
@@ -304,7 +309,7 @@ impl State {
             Action::Reply(reply) => self.reply(reply, now, &mut effects),
             Action::Language(lang) => self.lang = lang,
             Action::Distinct(on) => self.distinct = on,
-            Action::NewPhoto { url, bytes } => {
+            Action::NewPhoto { url } => {
                 if let Some(old) = self.photo.take() {
                     effects.push(Effect::Revoke(old.url));
                 }
@@ -329,12 +334,17 @@ impl State {
                 self.morph = None;
                 // Each new photo's face gets its own preset.
                 self.filter.gender = None;
-                effects.push(Effect::Send(Request::Analyse {
-                    seq,
-                    photo: id,
-                    bytes,
-                    filter: self.filter,
-                }));
+            }
+            Action::PhotoRead { url, bytes } => {
+                // A file read after another photo was given is let go.
+                if let Some(photo) = self.photo.as_ref().filter(|p| p.url == url) {
+                    effects.push(Effect::Send(Request::Analyse {
+                        seq: photo.seq,
+                        photo: photo.id,
+                        bytes,
+                        filter: self.filter,
+                    }));
+                }
             }
             Action::Choose(face) => {
                 if self.photo.as_ref().is_some_and(|p| face < p.faces.len()) {

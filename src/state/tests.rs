@@ -102,8 +102,13 @@ fn ready(network: &str) -> Reply {
 
 /// Gives a photo; returns its id and the seq of the analysis.
 fn give_photo(state: &mut State, url: &str, now: f64) -> (u32, u32) {
+    assert_eq!(
+        sent(&state.reduce(Action::NewPhoto { url: url.into() }, now)),
+        Vec::<&Request>::new(),
+        "nothing is asked before the file is read"
+    );
     let effects = state.reduce(
-        Action::NewPhoto {
+        Action::PhotoRead {
             url: url.into(),
             bytes: vec![1, 2, 3],
         },
@@ -206,7 +211,6 @@ fn a_new_photo_lets_go_of_the_old_one_and_its_late_answers_are_ignored() {
     let effects = state.reduce(
         Action::NewPhoto {
             url: "blob:2".into(),
-            bytes: vec![9],
         },
         10.0,
     );
@@ -224,6 +228,57 @@ fn a_new_photo_lets_go_of_the_old_one_and_its_late_answers_are_ignored() {
     );
     assert_eq!(state.photo.as_ref().unwrap().size, None);
     assert_eq!(shown_item(&state), None);
+}
+
+#[test]
+fn while_a_new_photo_is_read_the_older_answers_are_ignored_and_a_late_read_is_let_go() {
+    // The soak (tests/browser/soak.test.mjs) caught an older photo's matches shown while the
+    // newer file was still being read.
+    let mut state = ready_page();
+    let (first, first_seq) = give_photo(&mut state, "blob:1", 0.0);
+    state.reduce(
+        Action::NewPhoto {
+            url: "blob:2".into(),
+        },
+        10.0,
+    );
+    state.reduce(
+        Action::Reply(faces_reply(first, first_seq, vec![face(0.0)], Some(0))),
+        11.0,
+    );
+    state.reduce(
+        Action::Reply(matches_reply(first, first_seq, face(0.0), 3)),
+        12.0,
+    );
+    assert_eq!(shown_item(&state), None, "no match of the older photo");
+    assert!(state.photo.as_ref().unwrap().busy);
+    // A third photo is given before the second's bytes are read: the second's read is let go.
+    state.reduce(
+        Action::NewPhoto {
+            url: "blob:3".into(),
+        },
+        13.0,
+    );
+    let late = state.reduce(
+        Action::PhotoRead {
+            url: "blob:2".into(),
+            bytes: vec![2],
+        },
+        14.0,
+    );
+    assert_eq!(sent(&late), Vec::<&Request>::new());
+    let read = state.reduce(
+        Action::PhotoRead {
+            url: "blob:3".into(),
+            bytes: vec![3],
+        },
+        15.0,
+    );
+    let third = state.photo.as_ref().unwrap();
+    assert!(matches!(
+        sent(&read)[..],
+        [Request::Analyse { photo, seq, bytes, .. }] if *photo == third.id && *seq == third.seq && bytes == &vec![3]
+    ));
 }
 
 #[test]
@@ -636,8 +691,14 @@ fn the_gender_chips_search_again_without_the_networks_and_each_face_gets_its_pre
         [Request::Refilter { filter, .. }] if *filter == Filter { gender: Some(GenderChoice::Men), well_known_only: true }
     ));
     // A new photo: its own preset, the well-known choice kept.
-    let effects = state.reduce(
+    state.reduce(
         Action::NewPhoto {
+            url: "blob:2".into(),
+        },
+        8.0,
+    );
+    let effects = state.reduce(
+        Action::PhotoRead {
             url: "blob:2".into(),
             bytes: vec![1],
         },
