@@ -100,20 +100,28 @@ fn ready(network: &str) -> Reply {
     }
 }
 
+fn new_photo(state: &mut State, url: &str, now: f64) -> Vec<Effect> {
+    state.reduce(Action::NewPhoto { url: url.into() }, now)
+}
+
+fn photo_read(state: &mut State, url: &str, bytes: Vec<u8>, now: f64) -> Vec<Effect> {
+    state.reduce(
+        Action::PhotoRead {
+            url: url.into(),
+            bytes,
+        },
+        now,
+    )
+}
+
 /// Gives a photo; returns its id and the seq of the analysis.
 fn give_photo(state: &mut State, url: &str, now: f64) -> (u32, u32) {
     assert_eq!(
-        sent(&state.reduce(Action::NewPhoto { url: url.into() }, now)),
+        sent(&new_photo(state, url, now)),
         Vec::<&Request>::new(),
         "nothing is asked before the file is read"
     );
-    let effects = state.reduce(
-        Action::PhotoRead {
-            url: url.into(),
-            bytes: vec![1, 2, 3],
-        },
-        now,
-    );
+    let effects = photo_read(state, url, vec![1, 2, 3], now);
     match sent(&effects)[..] {
         [
             Request::Analyse {
@@ -205,15 +213,10 @@ fn a_photo_is_analysed_its_preselected_face_matched_and_the_time_kept() {
 }
 
 #[test]
-fn a_new_photo_lets_go_of_the_old_one_and_its_late_answers_are_ignored() {
+fn a_new_photo_lets_go_of_the_old_one_and_its_late_answers_and_reads_are_ignored() {
     let mut state = ready_page();
     let (first, first_seq) = give_photo(&mut state, "blob:1", 0.0);
-    let effects = state.reduce(
-        Action::NewPhoto {
-            url: "blob:2".into(),
-        },
-        10.0,
-    );
+    let effects = new_photo(&mut state, "blob:2", 10.0);
     assert!(effects.contains(&Effect::Revoke("blob:1".into())));
     let second = state.photo.as_ref().unwrap().id;
     assert_ne!(first, second);
@@ -226,54 +229,15 @@ fn a_new_photo_lets_go_of_the_old_one_and_its_late_answers_are_ignored() {
         Action::Reply(matches_reply(first, first_seq, face(0.0), 3)),
         21.0,
     );
+    // (The soak, tests/browser/soak.test.mjs, caught one shown while the newer file was read.)
     assert_eq!(state.photo.as_ref().unwrap().size, None);
     assert_eq!(shown_item(&state), None);
-}
-
-#[test]
-fn while_a_new_photo_is_read_the_older_answers_are_ignored_and_a_late_read_is_let_go() {
-    // The soak (tests/browser/soak.test.mjs) caught an older photo's matches shown while the
-    // newer file was still being read.
-    let mut state = ready_page();
-    let (first, first_seq) = give_photo(&mut state, "blob:1", 0.0);
-    state.reduce(
-        Action::NewPhoto {
-            url: "blob:2".into(),
-        },
-        10.0,
-    );
-    state.reduce(
-        Action::Reply(faces_reply(first, first_seq, vec![face(0.0)], Some(0))),
-        11.0,
-    );
-    state.reduce(
-        Action::Reply(matches_reply(first, first_seq, face(0.0), 3)),
-        12.0,
-    );
-    assert_eq!(shown_item(&state), None, "no match of the older photo");
     assert!(state.photo.as_ref().unwrap().busy);
     // A third photo is given before the second's bytes are read: the second's read is let go.
-    state.reduce(
-        Action::NewPhoto {
-            url: "blob:3".into(),
-        },
-        13.0,
-    );
-    let late = state.reduce(
-        Action::PhotoRead {
-            url: "blob:2".into(),
-            bytes: vec![2],
-        },
-        14.0,
-    );
+    new_photo(&mut state, "blob:3", 22.0);
+    let late = photo_read(&mut state, "blob:2", vec![2], 23.0);
     assert_eq!(sent(&late), Vec::<&Request>::new());
-    let read = state.reduce(
-        Action::PhotoRead {
-            url: "blob:3".into(),
-            bytes: vec![3],
-        },
-        15.0,
-    );
+    let read = photo_read(&mut state, "blob:3", vec![3], 24.0);
     let third = state.photo.as_ref().unwrap();
     assert!(matches!(
         sent(&read)[..],
@@ -691,19 +655,8 @@ fn the_gender_chips_search_again_without_the_networks_and_each_face_gets_its_pre
         [Request::Refilter { filter, .. }] if *filter == Filter { gender: Some(GenderChoice::Men), well_known_only: true }
     ));
     // A new photo: its own preset, the well-known choice kept.
-    state.reduce(
-        Action::NewPhoto {
-            url: "blob:2".into(),
-        },
-        8.0,
-    );
-    let effects = state.reduce(
-        Action::PhotoRead {
-            url: "blob:2".into(),
-            bytes: vec![1],
-        },
-        8.0,
-    );
+    new_photo(&mut state, "blob:2", 8.0);
+    let effects = photo_read(&mut state, "blob:2", vec![1], 8.0);
     assert!(matches!(
         sent(&effects)[..],
         [Request::Analyse { filter, .. }] if *filter == Filter { gender: None, well_known_only: true }

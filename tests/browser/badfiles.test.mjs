@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import {
   ARTIFACTS, siteAndBrowser, openPage, ready, matches, changedMatches, givePhoto, photo, composePhoto, withExifOrientation, chosenBox,
+  shownSeq, answerAfter,
 } from "./browser.mjs";
 
 const env = siteAndBrowser();
@@ -287,18 +288,10 @@ test("the bad-file matrix: each file gets its own plain sentence, and the page g
   const best = {};
   for (const [name, mimeType, buffer, expected] of matrix) {
     const started = Date.now();
-    const shownBefore = await page.evaluate(() => Number(document.querySelector("#timing")?.dataset.seq ?? 0));
+    const shownBefore = await shownSeq(page);
     await answerTo(page, { name, mimeType, buffer });
     if (expected === null) {
-      // This photo's own answer (a newer `#timing` seq), not the previous photo's.
-      await page.waitForFunction(
-        (before) =>
-          Number(document.querySelector("#timing")?.dataset.seq ?? 0) > before &&
-          document.querySelector("#photo-message[data-faces='1'][data-every-face='true']") &&
-          document.querySelector("#matches .card"),
-        shownBefore,
-        { timeout: 60_000 },
-      );
+      await answerAfter(page, shownBefore, 1);
       best[name] = (await matches(page))[0];
       seen.push(`${name}: one face, best match ${best[name].name}`);
     } else {

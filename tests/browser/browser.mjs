@@ -127,6 +127,28 @@ export async function givePhoto(page, file) {
   return matches(page);
 }
 
+/** How many answers the page has shown (`#timing`'s seq; 0 before the first). */
+export async function shownSeq(page) {
+  return page.evaluate(() => Number(document.querySelector("#timing")?.dataset.seq ?? 0));
+}
+
+/**
+ * Waits for an answer newer than `before` (a `shownSeq`), its matches shown and every face
+ * boxed (exactly `faces` of them, when given): this photo's or box's own answer, not the last.
+ */
+export async function answerAfter(page, before, faces = null) {
+  await page.waitForFunction(
+    ({ before, faces }) =>
+      Number(document.querySelector("#timing")?.dataset.seq ?? 0) > before &&
+      document.querySelector("#matches .card") &&
+      document.querySelector(
+        faces === null ? '#photo-message[data-every-face="true"]' : `#photo-message[data-faces="${faces}"][data-every-face="true"]`,
+      ),
+    { before, faces },
+    { timeout: 60_000, polling: 10 },
+  );
+}
+
 /** Waits for the detector's second look (small faces) to have answered: every face is boxed. */
 export async function everyFace(page) {
   await page.locator('#photo-message[data-every-face="true"]').waitFor({ timeout: 60_000 });

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ARTIFACTS, openPage, ready, siteAndBrowser } from "./browser.mjs";
+import { ARTIFACTS, answerAfter, openPage, ready, shownSeq, siteAndBrowser } from "./browser.mjs";
 
 const LFW = resolve(process.env.CF_DATASET ?? "../shared/data/lfw");
 const PHOTOS = Number(process.env.CF_SOAK_PHOTOS ?? 200);
@@ -43,22 +43,6 @@ function watchAnswers() {
       if (top !== null) window.__soak.log.push({ top });
     }
   }).observe(document, { subtree: true, childList: true, characterData: true });
-}
-
-async function seq(page) {
-  return page.evaluate(() => Number(document.querySelector("#timing")?.dataset.seq ?? 0));
-}
-
-/** Waits for an answer after `before` (a `seq`) with every face boxed. */
-async function answered(page, before) {
-  await page.waitForFunction(
-    (before) =>
-      Number(document.querySelector("#timing")?.dataset.seq ?? 0) > before &&
-      document.querySelector("#matches .card") &&
-      document.querySelector('#photo-message[data-every-face="true"]'),
-    before,
-    { timeout: 60_000, polling: 10 },
-  );
 }
 
 /** The face worker's wasm memory, the page's, and the tab's JS heap after a full collection. */
@@ -98,13 +82,13 @@ test(`${PHOTOS} photos and ${MOVES} box moves in one page: only the latest answe
   const give = (person) => page.setInputFiles("#photo-input", join(LFW, "lfw-deepfunneled", person, `${person}_0001.jpg`));
   const started = Date.now();
   for (let i = 0; i < PHOTOS; i++) {
-    const before = await seq(page);
+    const before = await shownSeq(page);
     if (i % RACE_EVERY === RACE_EVERY - 1 && i > 0) {
       // Another person's photo, at once replaced by this one.
       await give(people[i * stride + 1]);
     }
     await give(chosen[i]);
-    await answered(page, before);
+    await answerAfter(page, before);
     if (i + 1 === WARM_AFTER) readings.warm = await memory(page, cdp);
   }
   const photosMs = Date.now() - started;
@@ -118,9 +102,9 @@ test(`${PHOTOS} photos and ${MOVES} box moves in one page: only the latest answe
   const movesStarted = Date.now();
   let wrongPlace = 0;
   for (let i = 0; i < MOVES; i++) {
-    const before = await seq(page);
+    const before = await shownSeq(page);
     await page.keyboard.press(i % 2 === 0 ? "ArrowRight" : "ArrowLeft");
-    await answered(page, before);
+    await answerAfter(page, before);
     const cards = await shownCards(page);
     const place = i % 2;
     if (atPlace[place] === undefined) atPlace[place] = cards;

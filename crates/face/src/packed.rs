@@ -4,6 +4,7 @@
 //! tract sees the float graph it wrote, and does not spend its own graph folding on it.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
 use tract_nnef::ast::Identifier;
@@ -68,6 +69,9 @@ pub(crate) fn load_packed(
                 .into(),
         ));
     }
+    if let Some(problem) = graph_problem(bytes) {
+        return Err(failed(format!("its graph.nnef {problem}")));
+    }
     let load = || -> TractResult<Runnable> {
         let mut proto = nnef().proto_model_for_read(&mut &bytes[..])?;
         dequantize_tensors(&mut proto.tensors)?;
@@ -79,6 +83,84 @@ pub(crate) fn load_packed(
         model.into_runnable()
     };
     load().map_err(|e| failed(format!("{e:#}")))
+}
+
+/// The deepest nesting of brackets a packed graph may have. tract's NNEF parser tries its
+/// alternatives again at every level of nesting, so its time about doubles with each level:
+/// fuzzing found 2 KB graphs of 130 nested parentheses, and of 100 unary `+` in a row, that it
+/// never finished (under the fuzzer, 10 levels of parentheses took 1 s, 12 took 6 s, 14 took
+/// 20 s; crates/face/tests/fuzz_found.rs). The graphs `pack` writes nest 5 deep, and put a
+/// sign before numbers only.
+const MAX_GRAPH_NESTING: usize = 8;
+
+/// Why the tar's graph.nnef would cost tract's parser more than any packed model can: brackets
+/// nested too deep, or an operator put before another operator or a bracket. `None` when it
+/// has none of these, or no graph.nnef that can be read (tract then says what is wrong).
+fn graph_problem(bytes: &[u8]) -> Option<String> {
+    let mut archive = tar::Archive::new(bytes);
+    let entries = archive.entries().ok()?;
+    for mut entry in entries.map_while(Result::ok) {
+        let is_graph = entry
+            .path()
+            .is_ok_and(|path| path.ends_with(tract_nnef::resource::GRAPH_NNEF_FILENAME));
+        let mut text = Vec::new();
+        if is_graph
+            && entry.read_to_end(&mut text).is_ok()
+            && let Some(problem) = text_problem(&text)
+        {
+            return Some(problem);
+        }
+    }
+    None
+}
+
+/// What [`graph_problem`] looks for in NNEF text, outside `#` comments and strings.
+fn text_problem(text: &[u8]) -> Option<String> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote = None;
+    let mut comment = false;
+    // The last byte that was not space; a sign after one of these is a prefix operator.
+    let mut previous = b'(';
+    let mut after_prefix = false;
+    for &byte in text {
+        if comment {
+            comment = byte != b'\n';
+            continue;
+        }
+        if let Some(open) = quote {
+            quote = (byte != open).then_some(open);
+            continue;
+        }
+        if byte.is_ascii_whitespace() {
+            continue;
+        }
+        let opens = matches!(byte, b'(' | b'[' | b'{');
+        let prefix = matches!(byte, b'+' | b'-' | b'!') && b"([{,=:<>+-*/!^&|?".contains(&previous);
+        if after_prefix && (prefix || opens) {
+            return Some(format!(
+                "puts an operator before `{}`, which no packed model does",
+                char::from(byte)
+            ));
+        }
+        match byte {
+            b'#' => comment = true,
+            b'"' | b'\'' => quote = Some(byte),
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ if opens => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            _ => {}
+        }
+        after_prefix = prefix;
+        previous = byte;
+    }
+    (deepest > MAX_GRAPH_NESTING).then(|| {
+        format!(
+            "nests brackets {deepest} deep, more than the {MAX_GRAPH_NESTING} a packed model may \
+             (`cfaces pack-models` writes 5)"
+        )
+    })
 }
 
 /// A POSIX tar has "ustar" at byte 257.
