@@ -114,6 +114,17 @@ fn photo_read(state: &mut State, url: &str, bytes: Vec<u8>, now: f64) -> Vec<Eff
     )
 }
 
+/// The worker's reply that `network` could not be loaded.
+fn load_failed(state: &mut State, network: &str, problem: LoadProblem, now: f64) {
+    state.reduce(
+        Action::Reply(Reply::LoadFailed {
+            network: network.into(),
+            problem,
+        }),
+        now,
+    );
+}
+
 /// Gives a photo; returns its id and the seq of the analysis.
 fn give_photo(state: &mut State, url: &str, now: f64) -> (u32, u32) {
     assert_eq!(
@@ -374,13 +385,7 @@ fn a_failed_first_load_is_an_index_problem_and_a_failed_second_one_a_network_pro
         file: "fr_detect.nnef.tar".into(),
         status: 404,
     };
-    state.reduce(
-        Action::Reply(Reply::LoadFailed {
-            network: "mobilefacenet192".into(),
-            problem: problem.clone(),
-        }),
-        1.0,
-    );
+    load_failed(&mut state, "mobilefacenet192", problem.clone(), 1.0);
     assert_eq!(state.index_problem, Some(problem.clone()));
 
     let mut state = ready_page();
@@ -394,13 +399,7 @@ fn a_failed_first_load_is_an_index_problem_and_a_failed_second_one_a_network_pro
         1.0,
     );
     assert_eq!(state.loading.as_ref().map(|l| l.done), Some(5));
-    state.reduce(
-        Action::Reply(Reply::LoadFailed {
-            network: "faceplugin512".into(),
-            problem: problem.clone(),
-        }),
-        2.0,
-    );
+    load_failed(&mut state, "faceplugin512", problem.clone(), 2.0);
     assert_eq!(
         (state.loading.as_ref(), state.index_problem.as_ref()),
         (None, None)
@@ -449,13 +448,7 @@ fn try_again_fetches_the_manifest_after_a_first_load_and_the_network_after_a_lat
         file: "faceplugin512-001.bin".into(),
         status: 503,
     };
-    state.reduce(
-        Action::Reply(Reply::LoadFailed {
-            network: "faceplugin512".into(),
-            problem: http,
-        }),
-        1.0,
-    );
+    load_failed(&mut state, "faceplugin512", http, 1.0);
     let effects = state.reduce(Action::Retry, 2.0);
     assert_eq!(
         sent(&effects),
