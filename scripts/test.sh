@@ -49,12 +49,14 @@ done
   --no-default-features --target wasm32-unknown-unknown --test wasm_parity -- --nocapture)
 step "the committed index verifies"
 "$CARGO_TARGET_DIR/release/cfaces" verify index-shards
-step "fuzzing the parsers of untrusted bytes (30 s a target)"
+step "fuzzing the parsers of untrusted bytes (30 s, the targets side by side)"
 "$CF_ROOT/scripts/fuzz.sh" 30
 step "build the page"
 "$CF_ROOT/scripts/build-web.sh"
 step "browser tests (headless chromium)"
 export CF_ARTIFACTS="${CF_ARTIFACTS:-$CF_ROOT/artifacts}"
 export CF_CFACES="$CARGO_TARGET_DIR/release/cfaces"
-node --test --test-concurrency=1 tests/browser/
+# Two files at a time: much of a browser test is waiting (downloads that stall, timeouts, the
+# worker's answer), and each file has its own server, browser and artifacts.
+node --test --test-concurrency=2 tests/browser/
 step "every check and test passed"
