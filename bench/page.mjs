@@ -1,5 +1,6 @@
-// The page's figures, measured in headless Chromium against the built site on 127.0.0.1 (issue
-// 5's targets; the peer, @vladmandic/face-api 1.7.15, was measured in the same browser):
+// The page's figures, measured in headless Chromium against the built site on 127.0.0.1, and
+// beside them the peer's (bench/peer: face-api.js, CF_PEER_SITE, set up by scripts/bench-page.sh),
+// the two run alternately in the same browser, with one table of both and the ratios:
 //   cold   first visit (empty caches) to the first matches of a 1 MP photo;
 //   warm   photo chosen to matches shown, models and index loaded, per stage: the 1 MP photo,
 //          a 12 MP one (4032 x 3024, as a phone's camera gives; made by the browser's canvas
@@ -104,13 +105,58 @@ async function morphFigures(page) {
   await page.keyboard.press("Escape");
 }
 
+/** What a first visit transferred, by kind: { kind: { files, raw, gzip, brotli } }. */
+async function bytesByKind(requests, root, kinds) {
+  const totals = Object.fromEntries(kinds.map(([k]) => [k, { files: 0, raw: 0, gzip: 0, brotli: 0 }]));
+  const seen = new Set();
+  for (const request of requests) {
+    if (seen.has(request.path) || request.sentBytes === 0) continue;
+    seen.add(request.path);
+    const file = join(root, request.path.endsWith("/") ? request.path + "index.html" : request.path);
+    if (!(await stat(file).catch(() => null))?.isFile()) continue;
+    const body = await readFile(file);
+    const [kind] = kinds.find(([, match]) => match(request.path));
+    const t = totals[kind];
+    t.files += 1;
+    t.raw += body.length;
+    t.gzip += gzipSync(body, { level: 9 }).length;
+    t.brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } }).length;
+  }
+  return totals;
+}
+
+const mb = (b) => (b / 1e6).toFixed(2);
+function printBytes(title, totals) {
+  console.log(`${title}, bytes by type (MB): files, uncompressed, gzip -9, brotli 9`);
+  const sum = { raw: 0, gzip: 0, brotli: 0 };
+  for (const [kind, t] of Object.entries(totals)) {
+    if (!t.files) continue;
+    console.log(`  ${kind.padEnd(10)} ${String(t.files).padStart(3)} ${mb(t.raw).padStart(7)} ${mb(t.gzip).padStart(7)} ${mb(t.brotli).padStart(7)}`);
+    for (const k of Object.keys(sum)) sum[k] += t[k];
+  }
+  console.log(`  ${"total".padEnd(10)}     ${mb(sum.raw).padStart(7)} ${mb(sum.gzip).padStart(7)} ${mb(sum.brotli).padStart(7)}`);
+}
+
+// The peer (bench/peer, set up by scripts/bench-page.sh): face-api.js with each of its two
+// detectors, served from a server of its own, without the page's headers.
+const PEERS = process.env.CF_PEER_SITE
+  ? [
+      { name: "face-api tiny (416)", query: "?detector=tiny" },
+      { name: "face-api SSD", query: "?detector=ssd" },
+    ]
+  : [];
 const site = await serve(DIST);
+const peerSite = PEERS.length ? await serve(process.env.CF_PEER_SITE, { headers: false }) : null;
 const browser = await launch();
+const closing = [];
 try {
-  // Cold first visits.
+  // Cold first visits, the page's and each peer's one after the other in every round.
   const cold = [];
   const coldStages = [];
   let firstVisit = [];
+  let again = null;
+  let secondVisit = NaN;
+  for (const peer of PEERS) Object.assign(peer, { cold: [], coldStages: [], firstVisit: [], page: null, warm: {} });
   for (let run = 0; run < RUNS; run++) {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -124,68 +170,104 @@ try {
       const timing = document.querySelector("#timing").dataset;
       return [status.workerUp, status.download, status.preparePipeline, status.prepareNetwork, status.prepareIndex, timing.total].map(Number);
     }));
-    if (run === 0) firstVisit = site.requests.slice(mark);
-    // A second visit in the same browser profile.
     if (run === 0) {
-      const again = await context.newPage();
+      firstVisit = site.requests.slice(mark);
+      // A second visit in the same browser profile; it stays open for the warm figures.
+      again = await context.newPage();
       await again.addInitScript(WATCH_CARDS + LONG_TASKS);
       await again.goto(site.url);
       await again.setInputFiles("#photo-input", PHOTO);
-      console.log(`second visit (Cache API warm) to first matches: ${(await firstMatches(again)).toFixed(0)} ms`);
-      const phone = await composePhoto(again, ["obama.jpg"], 4032, 3024, `
-        ctx.drawImage(images[0], 0, 0, 910, 1137, 1400, 500, 1200, 1500);
-      `);
-      // A detailed 12 MP group: twelve portraits in a 4 x 3 grid, every pixel photo (a phone's
-      // file is 2 to 5 MB: the decoder's entropy pass grows with the bytes, whatever the scale).
-      const group = await composePhoto(again, ["obama.jpg", "biden.jpg", "obama2.jpg"], 4032, 3024, `
-        const crops = [[0, 0, 910, 1137], [0, 200, 970, 1212], [0, 0, 626, 782]];
-        for (let i = 0; i < 12; i++) {
-          const [sx, sy, sw, sh] = crops[i % 3];
-          ctx.drawImage(images[i % 3], sx, sy, sw, sh, (i % 4) * 1008, Math.floor(i / 4) * 1008, 1008, 1008);
-        }
-      `);
-      // Given from files on disk, as a visitor's are: a buffer given to setInputFiles is turned
-      // into a File by Playwright's own script in the page, a main-thread task of about 130 ms
-      // per MB that the page never runs.
-      const folder = await mkdtemp(join(tmpdir(), "cf-bench-"));
-      const phoneFile = join(folder, "phone.jpg");
-      const groupFile = join(folder, "group.jpg");
-      await writeFile(phoneFile, phone.buffer);
-      await writeFile(groupFile, group.buffer);
-      // "second look": the detector's look for small faces, after the matches are shown.
-      const stages = ["decode", "detect", "landmarks", "align", "embed", "estimate", "search", "render", "total", "second look", "longest"];
-      // A stage an older page does not time (bench/page.mjs measures older builds side by side) reads "-".
-      const shown = (values) => (values.every(Number.isFinite) ? median(values).toFixed(1) : "-");
-      // The two photos alternate, so that neither is always answered right after itself.
-      const warm = {
-        "1 MP (910 x 1137)": [],
-        [`12 MP (4032 x 3024, ${(phone.buffer.length / 1e6).toFixed(1)} MB)`]: [],
-        [`12 MP group of 12 (4032 x 3024, ${(group.buffer.length / 1e6).toFixed(1)} MB)`]: [],
-      };
-      const [small, large, crowd] = Object.values(warm);
-      for (let i = 0; i < RUNS + 2; i++) {
-        small.push(await searchOnce(again));
-        large.push(await searchOnce(again, phoneFile));
-        crowd.push(await searchOnce(again, groupFile));
-      }
-      await rm(folder, { recursive: true });
-      for (const [name, runs] of Object.entries(warm)) {
-        const w = runs.slice(2);
-        console.log(`warm, ${name} photo chosen to matches shown, medians of ${w.length} (ms):`);
-        console.log("  " + stages.map((s) => `${s} ${shown(w.map((r) => r[s]))}`).join(", "));
-        console.log(`  longest main-thread task during a search: ${Math.max(...w.map((r) => r.longest)).toFixed(0)} ms (0 = none over 50 ms)`);
-      }
-      await morphFigures(again);
-      await again.close();
+      secondVisit = await firstMatches(again);
+      console.log(`second visit (Cache API warm) to first matches: ${secondVisit.toFixed(0)} ms`);
+      closing.push(context);
+    } else {
+      await context.close();
     }
-    await context.close();
+    for (const peer of PEERS) {
+      const peerContext = await browser.newContext();
+      const peerPage = await peerContext.newPage();
+      await peerPage.addInitScript(WATCH_CARDS + LONG_TASKS);
+      const peerMark = peerSite.requests.length;
+      await peerPage.goto(peerSite.url + peer.query);
+      await peerPage.setInputFiles("#photo-input", PHOTO);
+      peer.cold.push(await firstMatches(peerPage));
+      peer.coldStages.push(await peerPage.evaluate(() => {
+        const status = document.querySelector("#status").dataset;
+        return [status.backendReady, status.modelsLoaded, document.querySelector("#timing").dataset.total].map(Number);
+      }));
+      if (run === 0) {
+        peer.firstVisit = peerSite.requests.slice(peerMark);
+        peer.page = peerPage;
+        closing.push(peerContext);
+      } else {
+        await peerContext.close();
+      }
+    }
   }
+
+  const phone = await composePhoto(again, ["obama.jpg"], 4032, 3024, `
+    ctx.drawImage(images[0], 0, 0, 910, 1137, 1400, 500, 1200, 1500);
+  `);
+  // A detailed 12 MP group: twelve portraits in a 4 x 3 grid, every pixel photo (a phone's
+  // file is 2 to 5 MB: the decoder's entropy pass grows with the bytes, whatever the scale).
+  const group = await composePhoto(again, ["obama.jpg", "biden.jpg", "obama2.jpg"], 4032, 3024, `
+    const crops = [[0, 0, 910, 1137], [0, 200, 970, 1212], [0, 0, 626, 782]];
+    for (let i = 0; i < 12; i++) {
+      const [sx, sy, sw, sh] = crops[i % 3];
+      ctx.drawImage(images[i % 3], sx, sy, sw, sh, (i % 4) * 1008, Math.floor(i / 4) * 1008, 1008, 1008);
+    }
+  `);
+  // Given from files on disk, as a visitor's are: a buffer given to setInputFiles is turned
+  // into a File by Playwright's own script in the page, a main-thread task of about 130 ms
+  // per MB that the page never runs.
+  const folder = await mkdtemp(join(tmpdir(), "cf-bench-"));
+  const phoneFile = join(folder, "phone.jpg");
+  const groupFile = join(folder, "group.jpg");
+  await writeFile(phoneFile, phone.buffer);
+  await writeFile(groupFile, group.buffer);
+  // "second look": the detector's look for small faces, after the matches are shown.
+  const stages = ["decode", "detect", "landmarks", "align", "embed", "estimate", "search", "render", "total", "second look", "longest"];
+  const peerStages = ["decode", "detect", "landmarks", "embed", "total", "longest"];
+  // A stage an older page does not time (bench/page.mjs measures older builds side by side) reads "-".
+  const shown = (values) => (values.every(Number.isFinite) ? median(values).toFixed(1) : "-");
+  const photos = {
+    "1 MP (910 x 1137)": PHOTO,
+    [`12 MP (4032 x 3024, ${(phone.buffer.length / 1e6).toFixed(1)} MB)`]: phoneFile,
+    [`12 MP group of 12 (4032 x 3024, ${(group.buffer.length / 1e6).toFixed(1)} MB)`]: groupFile,
+  };
+  const warm = Object.fromEntries(Object.keys(photos).map((name) => [name, []]));
+  for (const peer of PEERS) peer.warm = Object.fromEntries(Object.keys(photos).map((name) => [name, []]));
+  // The photos alternate, so that none is always answered right after itself, and each photo
+  // goes to the page and then to each peer, so that the machine's slow moments fall on both.
+  for (let i = 0; i < RUNS + 2; i++) {
+    for (const [name, file] of Object.entries(photos)) {
+      warm[name].push(await searchOnce(again, file));
+      for (const peer of PEERS) peer.warm[name].push(await searchOnce(peer.page, file));
+    }
+  }
+  await rm(folder, { recursive: true });
+  for (const name of Object.keys(photos)) {
+    const w = warm[name].slice(2);
+    console.log(`warm, ${name} photo chosen to matches shown, medians of ${w.length} (ms):`);
+    console.log("  " + stages.map((s) => `${s} ${shown(w.map((r) => r[s]))}`).join(", "));
+    console.log(`  longest main-thread task during a search: ${Math.max(...w.map((r) => r.longest)).toFixed(0)} ms (0 = none over 50 ms)`);
+    for (const peer of PEERS) {
+      const p = peer.warm[name].slice(2);
+      console.log(`  ${peer.name}, the file to its descriptor: ` + peerStages.map((s) => `${s} ${s === "longest" ? Math.max(...p.map((r) => r[s])).toFixed(0) : shown(p.map((r) => r[s]))}`).join(", "));
+    }
+  }
+  await morphFigures(again);
+
   console.log(`cold first visit to first matches, ${RUNS} runs: median ${median(cold).toFixed(0)} ms (${cold.map((c) => c.toFixed(0)).join(", ")})`);
   const coldNames = ["worker running at", "download + verify", "prepare detector + landmarks", "prepare network", "decode index", "photo given at the start to its matches (includes the wait)"];
   console.log("  the page's own timings, medians (ms): " + coldNames.map((n, i) => `${n} ${median(coldStages.map((c) => c[i])).toFixed(0)}`).join(", "));
+  for (const peer of PEERS) {
+    console.log(`${peer.name}, cold first visit to its first descriptor: median ${median(peer.cold).toFixed(0)} ms (${peer.cold.map((c) => c.toFixed(0)).join(", ")})`);
+    const names = ["wasm backend ready at", "models loaded at", "the photo's analysis"];
+    console.log("  its timings, medians (ms): " + names.map((n, i) => `${n} ${median(peer.coldStages.map((c) => c[i])).toFixed(0)}`).join(", "));
+  }
 
-  // Bytes of the first visit, by type.
-  const kinds = [
+  const ownKinds = [
     ["wasm", (p) => p.endsWith(".wasm")],
     ["js", (p) => p.endsWith(".js")],
     ["models", (p) => p.startsWith("/models/")],
@@ -193,33 +275,49 @@ try {
     ["thumbnails", (p) => p.startsWith("/thumbnails/")],
     ["other", () => true],
   ];
-  const totals = Object.fromEntries(kinds.map(([k]) => [k, { files: 0, raw: 0, gzip: 0, brotli: 0 }]));
-  const seen = new Set();
-  for (const request of firstVisit) {
-    if (seen.has(request.path) || request.sentBytes === 0) continue;
-    seen.add(request.path);
-    const file = join(DIST, request.path.endsWith("/") ? request.path + "index.html" : request.path);
-    if (!(await stat(file).catch(() => null))?.isFile()) continue;
-    const body = await readFile(file);
-    const [kind] = kinds.find(([, match]) => match(request.path));
-    const t = totals[kind];
-    t.files += 1;
-    t.raw += body.length;
-    t.gzip += gzipSync(body, { level: 9 }).length;
-    t.brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } }).length;
-  }
-  const mb = (b) => (b / 1e6).toFixed(2);
-  console.log("first visit, bytes by type (MB): files, uncompressed, gzip -9, brotli 9");
-  let sum = { raw: 0, gzip: 0, brotli: 0 };
-  for (const [kind, t] of Object.entries(totals)) {
-    if (!t.files) continue;
-    console.log(`  ${kind.padEnd(10)} ${String(t.files).padStart(3)} ${mb(t.raw).padStart(7)} ${mb(t.gzip).padStart(7)} ${mb(t.brotli).padStart(7)}`);
-    for (const k of Object.keys(sum)) sum[k] += t[k];
-  }
-  console.log(`  ${"total".padEnd(10)}     ${mb(sum.raw).padStart(7)} ${mb(sum.gzip).padStart(7)} ${mb(sum.brotli).padStart(7)}`);
+  const own = await bytesByKind(firstVisit, DIST, ownKinds);
+  printBytes("first visit", own);
   const morphFiles = firstVisit.filter((r) => r.path.includes("morph-worker") || /-\d+\.jpg$/.test(r.path));
   console.log(`  of which the morph's code and portraits: ${morphFiles.length} files`);
+  const peerKinds = [
+    ["wasm", (p) => p.endsWith(".wasm")],
+    ["js", (p) => p.endsWith(".js")],
+    ["models", (p) => p.startsWith("/model/")],
+    ["other", () => true],
+  ];
+  for (const peer of PEERS) {
+    peer.bytes = await bytesByKind(peer.firstVisit, process.env.CF_PEER_SITE, peerKinds);
+    printBytes(`${peer.name}, first visit`, peer.bytes);
+  }
+
+  if (PEERS.length) {
+    // One table: the page beside each peer, with the page's time (or bytes) over the peer's.
+    const sum = (totals, kinds, key) => kinds.reduce((s, k) => s + (totals[k]?.[key] ?? 0), 0);
+    const pipeline = (totals) => sum(totals, Object.keys(totals).filter((k) => k !== "index" && k !== "thumbnails"), "brotli");
+    const warmTotal = (runs) => median(runs.slice(2).map((r) => r.total));
+    const longest = (byPhoto) => Math.max(...Object.values(byPhoto).flatMap((runs) => runs.slice(2).map((r) => r.longest)));
+    const rows = [
+      ["cold first visit to first result (ms)", median(cold), (p) => median(p.cold)],
+      ["second visit to first result (ms), against the peer's cold", secondVisit, (p) => median(p.cold)],
+      ...Object.keys(photos).map((name) => [`warm, ${name}, file to result (ms)`, warmTotal(warm[name]), (p) => warmTotal(p.warm[name])]),
+      ["bytes of the pipeline, brotli (MB), everything but the index", pipeline(own) / 1e6, (p) => pipeline(p.bytes) / 1e6],
+      ["longest main-thread task while working (ms; 0: none over 50)", longest(warm), (p) => longest(p.warm)],
+    ];
+    const cell = (v) => (Number.isFinite(v) ? (v > 0 && v < 20 ? v.toFixed(2) : v.toFixed(0)) : "-");
+    console.log("\nside by side, one run (medians; ratio = this page / the peer):");
+    console.log(`  ${"".padEnd(72)} ${"this page".padStart(10)}` + PEERS.map((p) => ` ${p.name.padStart(20)} ${"ratio".padStart(6)}`).join(""));
+    for (const [label, ours, theirs] of rows) {
+      const cells = PEERS.map((p) => {
+        const t = theirs(p);
+        return ` ${cell(t).padStart(20)} ${(ours > 0 && t > 0 ? (ours / t).toFixed(2) : "-").padStart(6)}`;
+      });
+      console.log(`  ${label.padEnd(72)} ${cell(ours).padStart(10)}` + cells.join(""));
+    }
+    console.log(`  ${"the index, brotli (MB), the page's alone".padEnd(72)} ${cell(sum(own, ["index"], "brotli") / 1e6).padStart(10)}`);
+  }
 } finally {
+  for (const context of closing) await context.close().catch(() => {});
   await browser.close();
   await site.close();
+  await peerSite?.close();
 }
