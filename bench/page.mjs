@@ -149,6 +149,7 @@ const site = await serve(DIST);
 const peerSite = PEERS.length ? await serve(process.env.CF_PEER_SITE, { headers: false }) : null;
 const browser = await launch();
 const closing = [];
+let folder = null;
 try {
   // Cold first visits, the page's and each peer's one after the other in every round.
   const cold = [];
@@ -220,7 +221,7 @@ try {
   // Given from files on disk, as a visitor's are: a buffer given to setInputFiles is turned
   // into a File by Playwright's own script in the page, a main-thread task of about 130 ms
   // per MB that the page never runs.
-  const folder = await mkdtemp(join(tmpdir(), "cf-bench-"));
+  folder = await mkdtemp(join(tmpdir(), "cf-bench-"));
   const phoneFile = join(folder, "phone.jpg");
   const groupFile = join(folder, "group.jpg");
   await writeFile(phoneFile, phone.buffer);
@@ -245,7 +246,6 @@ try {
       for (const peer of PEERS) peer.warm[name].push(await searchOnce(peer.page, file));
     }
   }
-  await rm(folder, { recursive: true });
   for (const name of Object.keys(photos)) {
     const w = warm[name].slice(2);
     console.log(`warm, ${name} photo chosen to matches shown, medians of ${w.length} (ms):`);
@@ -316,6 +316,7 @@ try {
     console.log(`  ${"the index, brotli (MB), the page's alone".padEnd(72)} ${cell(sum(own, ["index"], "brotli") / 1e6).padStart(10)}`);
   }
 } finally {
+  if (folder) await rm(folder, { recursive: true, force: true });
   for (const context of closing) await context.close().catch(() => {});
   await browser.close();
   await site.close();
