@@ -58,6 +58,6 @@ export CF_ARTIFACTS="${CF_ARTIFACTS:-$CF_ROOT/artifacts}"
 export CF_CFACES="$CARGO_TARGET_DIR/release/cfaces"
 # Three files at a time on two cores: much of a browser test is waiting (downloads that stall,
 # timeouts, the worker's answer), and each file has its own server, browser and artifacts
-# (2m48s one after another -> 2m16s-2m34s).
+# (browser tests: 3m35s-3m43s one after another, 2m48s two at a time, 2m16s-2m34s three).
 node --test --test-concurrency=3 tests/browser/
 step "every check and test passed"
