@@ -9,7 +9,9 @@
 //   visit  a second visit (Cache API warm, models compiled again) to the first matches;
 //   bytes  what a first visit transfers, by type, uncompressed and as gzip/brotli would send it;
 //   long   the longest main-thread task (PerformanceObserver 'longtask') during each search;
-//   morph  its first opening to the first frame, each frame while the slider sweeps, the GIF.
+//   morph  its first opening to the first frame, each frame while the slider sweeps, the GIF;
+//   huge   a 20000 x 20000 PNG given to the warm page: the time to its message, and the
+//          browser's renderer and GPU memory before it, at the message and 10 s later.
 // A figure to read, not a pass/fail: run with scripts/bench-page.sh after scripts/build-web.sh.
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +19,7 @@ import { join } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import { serve } from "../scripts/serve.mjs";
 import { launch, DIST, photo, composePhoto } from "../tests/browser/browser.mjs";
+import { blackRows, png } from "../tests/browser/png.mjs";
 
 const RUNS = Number(process.env.CF_RUNS ?? 5);
 const PHOTO = photo("obama.jpg"); // 910 x 1137 = 1.03 MP
@@ -135,6 +138,49 @@ function printBytes(title, totals) {
     for (const k of Object.keys(sum)) sum[k] += t[k];
   }
   console.log(`  ${"total".padEnd(10)}     ${mb(sum.raw).padStart(7)} ${mb(sum.gzip).padStart(7)} ${mb(sum.brotli).padStart(7)}`);
+}
+
+/**
+ * Resident memory (MB) of the browser's renderer and GPU processes together: a page's pictures
+ * are decoded there, outside the JS heap and the wasm memories.
+ */
+async function tabMemory(cdp) {
+  const { processInfo } = await cdp.send("SystemInfo.getProcessInfo");
+  let kilobytes = 0;
+  for (const process of processInfo.filter((p) => p.type === "renderer" || p.type === "GPU")) {
+    const status = await readFile(`/proc/${process.id}/status`, "utf8").catch(() => "");
+    kilobytes += Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+  }
+  return kilobytes / 1024;
+}
+
+/**
+ * A 20000 x 20000 PNG (1.2 GB of pixels as RGB) given to the warm page, `runs` times after a
+ * real photo each: the time from the file's choice to the page's message, and the memory.
+ */
+async function hugeFigures(browser, page, file, runs) {
+  const cdp = await browser.newBrowserCDPSession();
+  const answered = [];
+  const memory = [];
+  for (let run = 0; run < runs; run++) {
+    await searchOnce(page);
+    const before = await tabMemory(cdp);
+    const message = page.evaluate(() => new Promise((resolve) => {
+      document.querySelector("#photo-input").addEventListener("change", () => {
+        const given = performance.now();
+        const poll = () => (document.querySelector("#photo-message.error") ? resolve(performance.now() - given) : setTimeout(poll, 5));
+        poll();
+      }, { once: true, capture: true });
+    }));
+    await page.setInputFiles("#photo-input", file);
+    answered.push(await message);
+    const atMessage = await tabMemory(cdp);
+    await page.waitForTimeout(10_000);
+    memory.push([before, atMessage, await tabMemory(cdp)]);
+  }
+  await cdp.detach();
+  console.log(`a 20000 x 20000 PNG, chosen to the page's message, ${runs} runs: median ${median(answered).toFixed(0)} ms (${answered.map((a) => a.toFixed(0)).join(", ")})`);
+  console.log("  the browser's renderer + GPU memory (MB), before / at the message / 10 s later: " + memory.map((m) => m.map((mb) => mb.toFixed(0)).join(" / ")).join(", "));
 }
 
 // The peer (bench/peer, set up by scripts/bench-page.sh): face-api.js with each of its two
@@ -257,6 +303,9 @@ try {
     }
   }
   await morphFigures(again);
+  const hugeFile = join(folder, "huge.png");
+  await writeFile(hugeFile, png(20000, 20000, 2, 8, await blackRows(20000, 20000)));
+  await hugeFigures(browser, again, hugeFile, 3);
 
   console.log(`cold first visit to first matches, ${RUNS} runs: median ${median(cold).toFixed(0)} ms (${cold.map((c) => c.toFixed(0)).join(", ")})`);
   const coldNames = ["worker running at", "download + verify", "prepare detector + landmarks", "prepare network", "decode index", "photo given at the start to its matches (includes the wait)"];

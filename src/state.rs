@@ -52,6 +52,8 @@ pub struct PhotoState {
     pub id: u32,
     /// Object URL of the visitor's file, shown as it is; let go when another photo comes.
     pub url: String,
+    /// The worker has read the photo's header (or decoded it): only then is it shown.
+    pub readable: bool,
     /// The `seq` of the latest request about this photo: only its answer is taken.
     pub seq: u32,
     /// When that request was made, for the time to matches.
@@ -318,6 +320,7 @@ impl State {
                 self.photo = Some(PhotoState {
                     id,
                     url,
+                    readable: false,
                     seq,
                     asked: now,
                     size: None,
@@ -533,6 +536,7 @@ impl State {
                 ..
             } => {
                 if let Some(current) = self.answered(photo, seq) {
+                    current.readable = true;
                     current.size = Some((width, height));
                     current.chosen = chosen;
                     current.busy = chosen.is_some();
@@ -540,6 +544,11 @@ impl State {
                     current.drawn = 0;
                     current.problem = None;
                     current.every_face_found = !second_look;
+                }
+            }
+            Reply::Readable { seq, photo } => {
+                if let Some(current) = self.answered(photo, seq) {
+                    current.readable = true;
                 }
             }
             Reply::MoreFaces {

@@ -120,8 +120,21 @@ impl Worker for FaceWorker {
     fn received(&mut self, scope: &WorkerScope<Self>, request: Request, id: HandlerId) {
         #[cfg(feature = "worker")]
         {
-            if let Request::Analyse { seq, .. } = request {
-                self.newest_photo_seq = self.newest_photo_seq.max(seq);
+            if let Request::Analyse {
+                seq, photo, bytes, ..
+            } = &request
+            {
+                self.newest_photo_seq = self.newest_photo_seq.max(*seq);
+                // Said before decoding, so that the page shows the photo at once.
+                if cf_engine::plan_decode(bytes).is_ok() {
+                    scope.respond(
+                        id,
+                        Reply::Readable {
+                            seq: *seq,
+                            photo: *photo,
+                        },
+                    );
+                }
                 scope.send_future(async move {
                     let decoded = match &request {
                         Request::Analyse { bytes, .. } => crate::decode::in_browser(bytes).await,

@@ -224,6 +224,51 @@ fn a_photo_is_analysed_its_preselected_face_matched_and_the_time_kept() {
 }
 
 #[test]
+fn a_photo_is_shown_once_the_worker_reads_it_and_a_refused_one_never() {
+    let mut state = ready_page();
+    let (refused, refused_seq) = give_photo(&mut state, "blob:1", 0.0);
+    assert!(!state.photo.as_ref().unwrap().readable);
+    state.reduce(
+        Action::Reply(Reply::PhotoFailed {
+            seq: refused_seq,
+            photo: refused,
+            problem: PhotoProblem::TooLarge {
+                detail: "20000 x 20000".into(),
+            },
+        }),
+        1.0,
+    );
+    assert!(!state.photo.as_ref().unwrap().readable);
+
+    let (read, read_seq) = give_photo(&mut state, "blob:2", 2.0);
+    // The refused photo's late word does not show the new one.
+    state.reduce(
+        Action::Reply(Reply::Readable {
+            seq: refused_seq,
+            photo: refused,
+        }),
+        3.0,
+    );
+    assert!(!state.photo.as_ref().unwrap().readable);
+    state.reduce(
+        Action::Reply(Reply::Readable {
+            seq: read_seq,
+            photo: read,
+        }),
+        4.0,
+    );
+    assert!(state.photo.as_ref().unwrap().readable);
+
+    // A photo only the browser reads (HEIC in Safari) is shown with its faces.
+    let (heic, heic_seq) = give_photo(&mut state, "blob:3", 5.0);
+    state.reduce(
+        Action::Reply(faces_reply(heic, heic_seq, vec![face(0.0)], Some(0))),
+        6.0,
+    );
+    assert!(state.photo.as_ref().unwrap().readable);
+}
+
+#[test]
 fn a_new_photo_lets_go_of_the_old_one_and_its_late_answers_and_reads_are_ignored() {
     let mut state = ready_page();
     let (first, first_seq) = give_photo(&mut state, "blob:1", 0.0);

@@ -6,35 +6,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { crc32, deflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
 import {
   ARTIFACTS, siteAndBrowser, openPage, ready, matches, changedMatches, givePhoto, photo, composePhoto, withExifOrientation, chosenBox,
   shownSeq, answerAfter,
 } from "./browser.mjs";
+import { blackRows, png, u32 } from "./png.mjs";
 
 const env = siteAndBrowser();
-
-function u32(n) {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-}
-
-function chunk(type, data) {
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  return Buffer.concat([u32(data.length), body, u32(crc32(body))]);
-}
-
-/** A PNG of `width` x `height`: colour type (0 grey, 2 RGB, 6 RGBA), bit depth, raw rows. */
-function png(width, height, colourType, depth, rows) {
-  const header = Buffer.concat([u32(width), u32(height), Buffer.from([depth, colourType, 0, 0, 0])]);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", rows),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
 
 /** Filter-0 scanlines of `pixels` (RGBA bytes) in the given layout, deflated. */
 function pngRows(width, height, rgba, layout) {
@@ -53,11 +32,6 @@ function pngRows(width, height, rgba, layout) {
     }
   }
   return deflateSync(raw, { level: 1 });
-}
-
-/** Rows of a huge all-black RGB PNG, deflated without holding the raw image. */
-function blackRows(width, height) {
-  return deflateSync(Buffer.alloc((1 + width * 3) * height), { level: 1 });
 }
 
 /** A GIF of grey frames (each `width` x `height` bytes of grey levels), looping. */
@@ -270,8 +244,8 @@ test("the bad-file matrix: each file gets its own plain sentence, and the page g
     ["notes.jpg", "image/jpeg", Buffer.from("these are my notes, not a photo\n"), "not a photo the page can read"],
     ["cut.jpg", "image/jpeg", truncated, /damaged|No face was found/],
     ["bad-crc.png", "image/png", badCrc, "damaged"],
-    ["huge.png", "image/png", png(20000, 20000, 2, 8, blackRows(20000, 20000)), "too large to read: save a smaller copy"],
-    ["panorama.png", "image/png", png(30000, 200, 2, 8, blackRows(30000, 200)), "too large"],
+    ["huge.png", "image/png", png(20000, 20000, 2, 8, await blackRows(20000, 20000)), "too large to read: save a smaller copy"],
+    ["panorama.png", "image/png", png(30000, 200, 2, 8, await blackRows(30000, 200)), "too large"],
     ["grey.png", "image/png", png(w, h, 0, 8, pngRows(w, h, obama, "grey")), null],
     ["alpha.png", "image/png", png(w, h, 6, 8, pngRows(w, h, obama, "rgba")), null],
     ["deep.png", "image/png", png(w, h, 2, 16, pngRows(w, h, obama, "rgb16")), null],
@@ -297,7 +271,10 @@ test("the bad-file matrix: each file gets its own plain sentence, and the page g
     } else {
       const text = await says(page, expected);
       seen.push(`${name}: "${text.trim()}" in ${Date.now() - started} ms`);
-      if (name === "huge.png") assert.ok(Date.now() - started < 3000, "a 20000 x 20000 photo is answered within 3 s");
+      // A photo refused by its header is not shown either: the page would decode what the
+      // worker refused (1.6 GB for this one). Its time and the tab's memory are measured by
+      // bench/page.mjs, beside the other figures, not by a timed test.
+      if (name === "huge.png") assert.equal(await page.locator("#photo").count(), 0, "the refused photo is not shown");
       // A refused file leaves no matches of an earlier photo on the page.
       assert.equal(await page.locator("#matches .card").count(), 0, `${name}: no stale matches`);
     }

@@ -198,6 +198,10 @@ pub enum Reply {
     /// The catalog (`catalog.json` as the manifest lists it, verified): who the items are. The
     /// worker loads it with the first network and hands it on, so it is downloaded once.
     Catalog { json: Vec<u8> },
+    /// The photo's header was read and its size is one the worker decodes: the page shows it
+    /// from now on. A photo its header refuses (too large, not an image) is never shown, so that
+    /// the page does not decode what the worker refused: a 20000 x 20000 PNG is 1.6 GB decoded.
+    Readable { seq: u32, photo: u32 },
     /// The faces of a photo the detector's first look found, most confident first, and the
     /// one preselected for the visitor ([`cf_face`'s `preselect`]); the match of that one
     /// follows, then [`Reply::MoreFaces`].
