@@ -28,7 +28,7 @@ stamp_of_inputs() {
   {
     printf '%s\n' "$*" "$(trunk --version)" "$(wasm-bindgen --version)" "$(rustc --version)"
     find Cargo.toml Cargo.lock Trunk.toml build.rs src www crates index-shards build/models \
-      thumbnails -type f -not -path '*/target/*' -printf '%p %s %T@\n' | LC_ALL=C sort
+      thumbnails scripts/hash-workers.mjs -type f -not -path '*/target/*' -printf '%p %s %T@\n' | LC_ALL=C sort
   } | sha256sum | cut -d' ' -f1
 }
 stamp="$(stamp_of_inputs "$@")"
@@ -37,6 +37,8 @@ if [ -f dist/index.html ] && [ "$(cat dist/.cf-inputs 2>/dev/null)" = "$stamp" ]
 else
   cf_step "trunk build (the page and its worker, release wasm)"
   trunk build "$@"
+  # The workers' files named by their content's hash, as trunk names the page's.
+  node scripts/hash-workers.mjs dist
   echo "$stamp" > dist/.cf-inputs
 fi
 # The headers for static hosts (Content-Security-Policy with the inline script's hash, the

@@ -1,9 +1,10 @@
 // A static file server for the built site on 127.0.0.1, recording every request it answers
-// (method, path, query, and how many body bytes came with it). The README run command serves
-// the page with it (`node scripts/serve.mjs DIR PORT`), and the browser tests and the page
-// benchmark import `serve`, so that what is tested is what a visitor of the run command gets:
-// the same files, with the headers the build wrote for static hosts (DIR/_headers, from
-// scripts/site-headers.mjs), as such a host would send them.
+// (method, path, query, how many body bytes came with it, how many it sent back, and whether it
+// was answered "304 Not Modified"). The README run command serves the page with it
+// (`node scripts/serve.mjs DIR PORT`), and the browser tests and the page benchmark import
+// `serve`, so that what is tested is what a visitor of the run command gets: the same files,
+// with the headers the build wrote for static hosts (DIR/_headers, from
+// scripts/site-headers.mjs), and the validators (ETag, Last-Modified) such a host sends.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
@@ -85,8 +86,23 @@ export async function serve(root, { gzip = false, port = 0, mounts = {}, files =
     }
     try {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
+      const info = await stat(file);
+      // Validators, as every static host sends them: a browser's second visit gets "304 Not
+      // Modified" for what it has, which keeps V8's code cache of the worker's wasm valid (a
+      // new 200 would throw it away and compile the wasm again).
+      const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+      const headers = {
+        ...headersFor(path),
+        "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+        etag,
+        "last-modified": info.mtime.toUTCString(),
+      };
+      if (req.headers["if-none-match"] === etag) {
+        record.notModified = true;
+        res.writeHead(304, headers).end();
+        return;
+      }
       let body = await readFile(file);
-      const headers = { ...headersFor(path), "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
       if (gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
         body = gzipSync(body, { level: 9 });
         headers["content-encoding"] = "gzip";

@@ -11,7 +11,7 @@
 //                     any page may.
 // The thumbnail host comes from the index's manifest (`catalog.thumbnails.base_url`).
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -74,9 +74,26 @@ export function siteHeaders({ html, thumbnailBase, parents }) {
   };
 }
 
-/** The `_headers` file: one rule, every path. */
-export function headersFile(headers) {
-  return ["/*", ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`), ""].join("\n");
+/**
+ * The files named in `texts` (index.html, the workers' loaders) by a hash of their content:
+ * trunk's names of the page's script, wasm and styles, scripts/hash-workers.mjs's of the
+ * workers'. A copy of one is never stale.
+ */
+export function hashedFiles(...texts) {
+  const names = texts.flatMap((text) => [...text.matchAll(/["'](?:\.\/)?([\w.-]+-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css))["']/g)]);
+  return [...new Set(names.map(([, name]) => name))].sort();
+}
+
+/**
+ * The `_headers` file: `headers` for every path, and each of `hashed` kept by browsers for a
+ * year without asking again. Every other file is left to the host's own validators (ETag,
+ * Last-Modified), so that a return visit is answered "304 Not Modified": that keeps V8's
+ * code cache of the worker's wasm, whose name has no hash.
+ */
+export function headersFile(headers, hashed = []) {
+  const rule = (path, entries) => [path, ...Object.entries(entries).map(([name, value]) => `  ${name}: ${value}`)];
+  const immutable = { "Cache-Control": "public, max-age=31536000, immutable" };
+  return [...rule("/*", headers), ...hashed.flatMap((name) => rule(`/${name}`, immutable)), ""].join("\n");
 }
 
 /** Reads a `_headers` file into [{ pattern: RegExp, headers: {name: value} }]. */
@@ -100,7 +117,9 @@ async function main([dist = "dist"]) {
   const manifest = JSON.parse(await readFile(join(dist, "index-shards", "manifest.json"), "utf8"));
   const parents = parseParents(process.env.CF_EMBED_PARENTS);
   const headers = siteHeaders({ html, thumbnailBase: manifest.catalog?.thumbnails?.base_url, parents });
-  await writeFile(join(dist, "_headers"), headersFile(headers));
+  const loaders = (await readdir(dist)).filter((file) => file.endsWith("_loader.js"));
+  const loaderTexts = await Promise.all(loaders.map((file) => readFile(join(dist, file), "utf8")));
+  await writeFile(join(dist, "_headers"), headersFile(headers, hashedFiles(html, ...loaderTexts)));
   await writeFile(join(dist, "embedding.json"), `${JSON.stringify({ parent_origins: parents })}\n`);
 }
 

@@ -5,17 +5,12 @@
 // the page verifies them against the manifest and keeps them in its own Cache API store.
 const SHELL = "celebrityfaces-shell-v1";
 const PAGE_CACHED = /\/(models\/[^/]+|index-shards\/[^/]+\.bin|index-shards\/catalog\.json)$/;
-// trunk's file names carry a hash of their content: a cached copy is never stale.
+// trunk's file names, and the workers' (scripts/hash-workers.mjs), carry a hash of their
+// content: a cached copy is never stale.
 const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
-const ALWAYS = [
-  "./",
-  "manifest.webmanifest",
-  "icon.svg",
-  "worker_loader.js",
-  "worker.js",
-  "worker_bg.wasm",
-  "index-shards/manifest.json",
-];
+const ALWAYS = ["./", "manifest.webmanifest", "icon.svg", "worker_loader.js", "index-shards/manifest.json"];
+// The face worker's loader names its script and wasm, by their hash (scripts/hash-workers.mjs).
+const LOADERS = ["worker_loader.js"];
 
 async function precache() {
   const cache = await caches.open(SHELL);
@@ -24,7 +19,13 @@ async function precache() {
   const html = await page.clone().text();
   await cache.put(scope, page);
   const linked = [...html.matchAll(/(?:href|src)="([^"#]+)"/g)].map((m) => m[1]);
-  const urls = new Set([...ALWAYS, ...linked].map((path) => new URL(path, scope).href));
+  const loaded = await Promise.all(
+    LOADERS.map(async (loader) => {
+      const text = await (await fetch(new URL(loader, scope), { cache: "no-cache" })).text();
+      return [...text.matchAll(/"\.\/([^"]+)"/g)].map((m) => m[1]);
+    }),
+  );
+  const urls = new Set([...ALWAYS, ...linked, ...loaded.flat()].map((path) => new URL(path, scope).href));
   await Promise.all(
     [...urls]
       .filter((url) => new URL(url).origin === self.location.origin && url !== scope)

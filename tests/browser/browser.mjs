@@ -14,21 +14,30 @@ export const DIST = process.env.CF_DIST ?? "dist";
 /** face_recognition 1.3.0's test images (scripts/fetch-test-photos.sh prints the folder). */
 export const PHOTOS = process.env.CF_TEST_PHOTOS;
 
+const CHROMIUM = {
+  executablePath: process.env.CF_CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+};
+
 export async function launch(extraArgs = []) {
   await mkdir(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: process.env.CF_CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      ...extraArgs,
-    ],
-  });
+  return chromium.launch({ ...CHROMIUM, args: [...CHROMIUM.args, ...extraArgs] });
+}
+
+/**
+ * Chromium with a profile on disk in `folder`, as a visitor's browser has: `launch`'s contexts
+ * are incognito ones, which keep no code cache of compiled wasm between visits.
+ */
+export function launchWithProfile(folder) {
+  return chromium.launchPersistentContext(folder, CHROMIUM);
 }
 
 /**

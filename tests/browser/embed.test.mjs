@@ -73,7 +73,8 @@ async function matchesInFrame(frame) {
 }
 
 test("the site is served with its headers: a Content-Security-Policy without unsafe-inline, nosniff, no referrer", async () => {
-  for (const path of ["", "worker_loader.js", "worker_bg.wasm", "index-shards/manifest.json"]) {
+  const workerWasm = (await readFile(join(DIST, "worker_loader.js"), "utf8")).match(/"\.\/([^"]+\.wasm)"/)[1];
+  for (const path of ["", "worker_loader.js", workerWasm, "index-shards/manifest.json"]) {
     const response = await fetch(new URL(path, env.site.url));
     assert.equal(response.status, 200, path);
     const policy = response.headers.get("content-security-policy");

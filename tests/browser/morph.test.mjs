@@ -74,7 +74,7 @@ test("a card's Morph: live frames from you to the celebrity, keyboard, a GIF; it
     // "ready" means both faces are cut; the morph worker may still be loading then. Once a
     // frame is shown it has run, so its code has come.
     const fetched = env.site.requests.slice(before).map((r) => r.path);
-    assert.ok(fetched.some((p) => p.endsWith("morph-worker_bg.wasm")), `${fetched}`);
+    assert.ok(fetched.some((p) => /\/morph-worker-[0-9a-f]{16}_bg\.wasm$/.test(p)), `${fetched}`);
     assert.ok(fetched.includes(`/thumbnails/${catalog.thumbs[item]}-${portraitSide}.jpg`), `${fetched}`);
     assert.ok(await page.locator("#morph-t").evaluate((e) => e === document.activeElement), "the slider has the focus");
     await page.screenshot({ path: join(ARTIFACTS, "morph-dialog.png") });

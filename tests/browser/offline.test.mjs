@@ -1,8 +1,10 @@
 // Offline: after one visit the site works with the network cut (service worker, Cache API).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ARTIFACTS, siteAndBrowser, ready, givePhoto, photo } from "./browser.mjs";
+import { hashedFiles } from "../../scripts/site-headers.mjs";
+import { ARTIFACTS, DIST, siteAndBrowser, ready, givePhoto, photo } from "./browser.mjs";
 
 const env = siteAndBrowser();
 
@@ -39,5 +41,32 @@ test("after a first visit the page works offline: reload with the network cut, g
   assert.ok(offline.length >= 10, "matches with the network off");
   await page.screenshot({ path: join(ARTIFACTS, "offline.png"), fullPage: true });
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a return visit downloads nothing again: files named by their hash kept, the others revalidated", async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(env.site.url);
+  await ready(page);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+  const mark = env.site.requests.length;
+  await page.reload();
+  await ready(page);
+  const again = env.site.requests.slice(mark);
+  const sent = again.reduce((sum, r) => sum + r.sentBytes, 0);
+  console.log(`return visit: ${again.length} requests, ${sent} bytes sent, ${again.filter((r) => r.notModified).length} answered 304`);
+  // Before (no validators, the worker's files not named by their hash) the worker's 6 MB wasm
+  // was sent again on every visit, and its new 200 threw away V8's code cache of it.
+  assert.deepEqual(again.filter((r) => r.path.endsWith(".wasm") && !r.notModified).map((r) => r.path), [], "no wasm sent again");
+  assert.ok(sent < 100_000, `a return visit downloads under 0.1 MB (${sent} bytes)`);
+  // The page's and the workers' files, named by their hash, are kept for a year.
+  const headers = await readFile(join(DIST, "_headers"), "utf8");
+  const loader = await readFile(join(DIST, "worker_loader.js"), "utf8");
+  const hashed = hashedFiles(await readFile(join(DIST, "index.html"), "utf8"), loader);
+  assert.equal(hashed.filter((name) => name.endsWith("_bg.wasm")).length, 2, `the page's and the worker's wasm: ${hashed}`);
+  for (const name of hashed) {
+    assert.match(headers, new RegExp(`^/${name.replace(/\./g, "\\.")}\\n  Cache-Control: public, max-age=31536000, immutable$`, "m"));
+  }
   await context.close();
 });

@@ -1,0 +1,49 @@
+// trunk names the page's own script, wasm and styles by a hash of their content, but not its
+// workers' files (worker.js, worker_bg.wasm). `node scripts/hash-workers.mjs DIST` (run by
+// scripts/build-web.sh after trunk) names those so too, and rewrites each worker's loader (the
+// one file the page starts by name, `worker_loader.js`) to load them. A file named by its hash
+// is never stale: the service worker answers it from its cache and hosts keep it a year
+// (DIST/_headers), so a return visit neither downloads the worker's 6 MB of wasm again nor
+// compiles it (V8's code cache of it stays valid).
+import { createHash } from "node:crypto";
+import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** What trunk's loader shim for worker `name` says: import the glue, start the wasm. */
+export function loaderText(script, wasm) {
+  return `importScripts("./${script}");wasm_bindgen("./${wasm}");`;
+}
+
+async function hashWorker(dist, name) {
+  const loader = join(dist, `${name}_loader.js`);
+  const [script, wasm] = [`${name}.js`, `${name}_bg.wasm`];
+  const text = (await readFile(loader, "utf8")).trim();
+  if (text !== loaderText(script, wasm)) {
+    throw new Error(`${loader} is not trunk's loader of ${script} (it says ${JSON.stringify(text.slice(0, 120))}): trunk's output changed`);
+  }
+  const hash = createHash("sha256");
+  for (const file of [script, wasm]) hash.update(await readFile(join(dist, file)));
+  const tag = hash.digest("hex").slice(0, 16);
+  const [hashedScript, hashedWasm] = [`${name}-${tag}.js`, `${name}-${tag}_bg.wasm`];
+  await rename(join(dist, script), join(dist, hashedScript));
+  await rename(join(dist, wasm), join(dist, hashedWasm));
+  await writeFile(loader, loaderText(hashedScript, hashedWasm));
+  return [hashedScript, hashedWasm];
+}
+
+async function main([dist = "dist"]) {
+  const loaders = (await readdir(dist)).filter((file) => file.endsWith("_loader.js"));
+  if (loaders.length === 0) throw new Error(`${dist} has no worker loader (*_loader.js): build it with trunk first`);
+  for (const loader of loaders) {
+    const named = await hashWorker(dist, loader.slice(0, -"_loader.js".length));
+    process.stderr.write(`${loader}: ${named.join(", ")}\n`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  main(process.argv.slice(2)).catch((error) => {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(1);
+  });
+}
