@@ -87,8 +87,8 @@ export function hashedFiles(...texts) {
 /**
  * The `_headers` file: `headers` for every path, and each of `hashed` kept by browsers for a
  * year without asking again. Every other file is left to the host's own validators (ETag,
- * Last-Modified), so that a return visit is answered "304 Not Modified": that keeps V8's
- * code cache of the worker's wasm, whose name has no hash.
+ * Last-Modified), so that a return visit is answered "304 Not Modified" for what has not
+ * changed (index.html, the workers' loaders).
  */
 export function headersFile(headers, hashed = []) {
   const rule = (path, entries) => [path, ...Object.entries(entries).map(([name, value]) => `  ${name}: ${value}`)];

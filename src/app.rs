@@ -314,11 +314,11 @@ pub fn app(props: &AppProps) -> Html {
             if let Some(photo) = &state.photo {
                 <section class="analysis" aria-label={text.what_network_sees}>
                     if photo.readable {
-                    <PhotoView url={photo.url.clone()} size={photo.size} faces={photo.faces.clone()}
-                        drawn={photo.drawn} chosen={photo.chosen} lang={state.lang}
-                        on_choose={store.callback(Action::Choose)}
-                        on_box={store.callback(|rect: FaceRect| Action::SetBox(rect))}
-                        on_draw={store.callback(|rect: FaceRect| Action::Draw(rect))} />
+                        <PhotoView url={photo.url.clone()} size={photo.size} faces={photo.faces.clone()}
+                            drawn={photo.drawn} chosen={photo.chosen} lang={state.lang}
+                            on_choose={store.callback(Action::Choose)}
+                            on_box={store.callback(|rect: FaceRect| Action::SetBox(rect))}
+                            on_draw={store.callback(|rect: FaceRect| Action::Draw(rect))} />
                     }
                     { photo_message(photo, state.lang) }
                     if let Some(matches) = &state.matches {
