@@ -6,6 +6,8 @@
 //! decodes it. The key points are not used: the 68-point landmark network places the five
 //! points alignment takes, and checks that the box holds a face at all.
 
+use std::sync::OnceLock;
+
 use cf_align::resize_region_rgb;
 
 use crate::{FaceBox, FaceError, Photo, Preparation, Runnable, load_packed, run};
@@ -46,9 +48,35 @@ struct AtSide {
     heads: [(usize, usize, usize); 3],
 }
 
-/// The loaded network, at each of its sides.
+/// The network at one input side, prepared when first used: preparing a side takes as long as
+/// a few looks through it, and the larger sides are needed only after the first matches are
+/// shown (the second look), or never (a photo of 320 px or less), so a visitor's first matches
+/// do not wait for them.
+struct Side {
+    shape: [usize; 4],
+    file: &'static str,
+    packed: Vec<u8>,
+    prepared: OnceLock<AtSide>,
+}
+
+impl Side {
+    fn side(&self) -> usize {
+        self.shape[3]
+    }
+
+    fn prepared(&self) -> Result<&AtSide, FaceError> {
+        if let Some(prepared) = self.prepared.get() {
+            return Ok(prepared);
+        }
+        let prepared = AtSide::new(self.shape, self.file, &self.packed)?;
+        Ok(self.prepared.get_or_init(|| prepared))
+    }
+}
+
+/// The loaded network, at each of its sides, smallest first; the smallest is prepared on
+/// loading, so that a model that cannot be read is reported then.
 pub(crate) struct YuNet {
-    sizes: Vec<AtSide>,
+    sizes: Vec<Side>,
     score_threshold: f32,
 }
 
@@ -57,11 +85,19 @@ impl YuNet {
     pub(crate) fn load(
         mut read: impl FnMut(&str) -> Result<Vec<u8>, FaceError>,
     ) -> Result<Self, FaceError> {
-        let sizes = INPUT_SHAPES
+        let sizes: Vec<Side> = INPUT_SHAPES
             .into_iter()
             .zip(FILES)
-            .map(|(shape, file)| AtSide::new(shape, file, &read(file)?))
-            .collect::<Result<_, _>>()?;
+            .map(|(shape, file)| {
+                Ok(Side {
+                    shape,
+                    file,
+                    packed: read(file)?,
+                    prepared: OnceLock::new(),
+                })
+            })
+            .collect::<Result<_, FaceError>>()?;
+        sizes.first().ok_or(FaceError::Degenerate)?.prepared()?;
         Ok(YuNet {
             sizes,
             score_threshold: SCORE_THRESHOLD,
@@ -76,7 +112,7 @@ impl YuNet {
     /// resolved: the photo in the smallest input.
     pub(crate) fn first_look(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
         let first = self.sizes.first().ok_or(FaceError::Degenerate)?;
-        first.candidates(photo, self.score_threshold)
+        first.prepared()?.candidates(photo, self.score_threshold)
     }
 
     /// True where the largest input sees the photo larger than the first look did.
@@ -87,7 +123,7 @@ impl YuNet {
     /// The second look's boxes, as [`YuNet::first_look`]'s: the photo in the largest input.
     pub(crate) fn second_look(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
         let last = self.sizes.last().ok_or(FaceError::Degenerate)?;
-        last.candidates(photo, self.score_threshold)
+        last.prepared()?.candidates(photo, self.score_threshold)
     }
 
     /// One look in the smallest input that holds the photo, else the largest: the pipeline's
@@ -97,10 +133,10 @@ impl YuNet {
         let sized = self
             .sizes
             .iter()
-            .find(|s| s.side >= longest)
+            .find(|s| s.side() >= longest)
             .or(self.sizes.last())
             .ok_or(FaceError::Degenerate)?;
-        sized.candidates(photo, self.score_threshold)
+        sized.prepared()?.candidates(photo, self.score_threshold)
     }
 }
 

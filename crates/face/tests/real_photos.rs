@@ -128,6 +128,41 @@ fn a_box_given_by_hand_goes_through_the_same_path() {
     assert!(pipeline.face_in_box(&photo, outside).is_err());
 }
 
+/// The second look's network (YuNet at 640) is prepared when a photo first needs it, not when
+/// the pipeline loads: a broken copy of it leaves loading and the first look untouched, and is
+/// named by the second look.
+#[test]
+fn the_second_looks_network_is_prepared_on_the_first_second_look() {
+    let Some(fx) = fixture() else { return };
+    let [first, second] = cf_face::detect::FILES;
+    let pipeline = FacePipeline::load(|file| {
+        Ok(if file == second {
+            b"not a packed model".to_vec()
+        } else {
+            fx.read(file)
+        })
+    })
+    .unwrap();
+    let photo = fx.photo("obama.jpg");
+    let boxes = pipeline.first_boxes(&photo).unwrap();
+    assert_eq!(boxes.len(), 1);
+    assert!(pipeline.needs_second_look(&photo));
+    let error = pipeline.more_boxes(&photo, &boxes).unwrap_err().to_string();
+    assert!(
+        error.contains("yunet") && error.contains("not a packed model"),
+        "{error}"
+    );
+    // The first look's network is prepared on loading: a broken one is refused then.
+    let refused = FacePipeline::load(|file| {
+        Ok(if file == first {
+            b"not a packed model".to_vec()
+        } else {
+            fx.read(file)
+        })
+    });
+    assert!(refused.is_err());
+}
+
 #[test]
 fn a_photo_without_a_face_gives_an_empty_list() {
     let Some(fx) = fixture() else { return };
