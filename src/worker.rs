@@ -125,6 +125,8 @@ impl Worker for FaceWorker {
             } = &request
             {
                 self.newest_photo_seq = self.newest_photo_seq.max(*seq);
+                // The engine's warm-up ends now, not once the photo is decoded.
+                self.engine.photo_coming();
                 // Said before decoding, so that the page shows the photo at once.
                 if cf_engine::plan_decode(bytes).is_ok() {
                     scope.respond(

@@ -103,8 +103,28 @@ pub struct Engine<A, C> {
     /// The detector's second look at the photo shown, still to take once nothing else waits:
     /// its first look's faces are shown, and matched.
     second_look: Option<SecondLook<A>>,
+    warm_up: WarmUp,
     searcher: Searcher,
 }
+
+/// The pipeline run on a made-up photo once the models are in and nothing is asked, so that a
+/// visitor's first photo runs in code the browser has optimised: wasm starts in V8's baseline
+/// tier and is optimised function by function as it runs, and a first photo given a few
+/// seconds after the page is ready took 280-340 ms against 120 for the next ones
+/// (docs/BENCHMARKS.md). One network at a time, each a step of its own, so that a photo
+/// waits for one at most; it ends for good when the first photo comes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WarmUp {
+    /// The models are not in yet, and no photo has come.
+    NotYet,
+    /// Steps taken of [`WARM_UP_STEPS`].
+    Due(u8),
+    Done,
+}
+
+/// Twice each of the detector's first look, the landmarks and the embedding network: the
+/// first run has its code optimised, the second runs it.
+const WARM_UP_STEPS: u8 = 6;
 
 /// A photo whose faces the detector's first look found: the second look finds the others.
 struct SecondLook<A> {
@@ -138,6 +158,7 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             decoded: None,
             last: None,
             second_look: None,
+            warm_up: WarmUp::NotYet,
             searcher: Searcher::new(),
         }
     }
@@ -155,12 +176,24 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
 
     /// Queues a request; [`Engine::step`] answers it when it can run.
     pub fn received(&mut self, from: A, request: Request) {
+        if matches!(request, Request::Analyse { .. } | Request::Match { .. }) {
+            self.photo_coming();
+        }
         self.queue.push(from, request);
     }
 
-    /// True when a queued request can run now, or a second look at the photo.
+    /// A photo is on its way (being decoded before its `Analyse`): the warm-up ends, so that
+    /// the photo does not wait for it.
+    pub fn photo_coming(&mut self) {
+        self.warm_up = WarmUp::Done;
+    }
+
+    /// True when a queued request can run now, or a second look at the photo, or a step of
+    /// the warm-up.
     pub fn has_work(&self) -> bool {
-        self.queue.any(|r| runnable(&self.readiness, r)) || self.second_look.is_some()
+        self.queue.any(|r| runnable(&self.readiness, r))
+            || self.second_look.is_some()
+            || (matches!(self.warm_up, WarmUp::Due(_)) && self.current().is_some())
     }
 
     /// Requests waiting, runnable or not.
@@ -168,11 +201,16 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         self.queue.len()
     }
 
-    /// Answers the oldest runnable request; with none, takes the second look at the photo.
+    /// Answers the oldest runnable request; with none, takes the second look at the photo, or
+    /// else a step of the warm-up.
     pub fn step(&mut self) -> Vec<Command<A>> {
         let readiness = &self.readiness;
         let Some((from, request)) = self.queue.take_first(|r| runnable(readiness, r)) else {
-            return self.take_second_look().into_iter().collect();
+            if self.second_look.is_some() {
+                return self.take_second_look().into_iter().collect();
+            }
+            self.warm_up_step();
+            return Vec::new();
         };
         let mut out = Vec::new();
         if let Readiness::Failed { .. } = self.readiness
@@ -324,6 +362,9 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
                         self.people = Some(People::new(&catalog));
                         out.push(Command::Reply(loaded.asker, Reply::Catalog { json }));
                     }
+                }
+                if self.warm_up == WarmUp::NotYet {
+                    self.warm_up = WarmUp::Due(0);
                 }
                 let ready = Reply::Ready {
                     network: loaded.network.clone(),
@@ -479,6 +520,49 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         }
         if let Some(chosen) = chosen {
             self.match_face(from, (seq, photo_id), faces[chosen], filter, times, out);
+        }
+    }
+
+    /// One step of the warm-up; what the networks find in the made-up photo is not used.
+    fn warm_up_step(&mut self) {
+        let WarmUp::Due(taken) = self.warm_up else {
+            return;
+        };
+        self.warm_up = if taken + 1 >= WARM_UP_STEPS {
+            WarmUp::Done
+        } else {
+            WarmUp::Due(taken + 1)
+        };
+        let (Some(pipeline), Some((_, searchable))) = (&self.pipeline, self.current()) else {
+            return;
+        };
+        // A grey ramp of the first look's size: nothing in it is a face, and the networks
+        // cost the same whatever they are shown.
+        let side = 320;
+        let photo = Photo {
+            width: side,
+            height: side,
+            rgb: (0..3 * side * side)
+                .map(|i| (i / (3 * side)) as u8)
+                .collect(),
+        };
+        match taken % 3 {
+            0 => drop(pipeline.first_boxes(&photo)),
+            1 => drop(pipeline.face_in_box(
+                &photo,
+                FaceBox {
+                    x1: 80.0,
+                    y1: 60.0,
+                    x2: 240.0,
+                    y2: 260.0,
+                    score: 1.0,
+                },
+            )),
+            _ => {
+                let embedder = searchable.network.crop_embedder();
+                let crop_side = embedder.card().input_size;
+                drop(embedder.embed_crop(&vec![128; 3 * crop_side * crop_side]));
+            }
         }
     }
 

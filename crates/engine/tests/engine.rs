@@ -193,6 +193,92 @@ fn obama(photos: &Option<PathBuf>) -> Option<Vec<u8>> {
     std::fs::read(path).ok()
 }
 
+/// Loads `network` alone (no settling): the replies to the load.
+fn load_only(
+    engine: &mut TestEngine,
+    store: &MemoryStore,
+    clock: &TickingClock,
+    network: &str,
+) -> Vec<Reply> {
+    engine.received(PAGE, load_request(&shipped_manifest(), network));
+    let mut commands = engine.step().into_iter();
+    let (Some(Command::Load(order)), None) = (commands.next(), commands.next()) else {
+        panic!("a load gives one order");
+    };
+    let loaded = futures::executor::block_on(order.run(store, &clock, &|_, _, _| {}));
+    engine
+        .loaded(loaded)
+        .into_iter()
+        .map(|command| match command {
+            Command::Reply(_, reply) => reply,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// Once the models are in and nothing is asked, the engine runs its networks on a made-up
+/// photo, a network a step and silently, so that the visitor's first photo runs in optimised
+/// code; a photo on its way ends that at once, and it never comes back.
+#[test]
+fn once_ready_and_idle_the_engine_warms_up_until_a_photo_comes() {
+    let Some((store, photos)) = served_site() else {
+        return;
+    };
+    let Some(bytes) = obama(&photos) else {
+        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+        return;
+    };
+    let clock = TickingClock::default();
+    let mut engine: TestEngine = Engine::new(&clock);
+    let replies = load_only(&mut engine, &store, &clock, "mobilefacenet192");
+    assert!(
+        matches!(&replies[..], [Reply::Catalog { .. }, Reply::Ready { .. }]),
+        "{replies:?}"
+    );
+    let mut steps = 0;
+    while engine.has_work() {
+        assert!(engine.step().is_empty(), "the warm-up answers nothing");
+        steps += 1;
+    }
+    // The first look, the landmarks and the embedding network, twice each.
+    assert_eq!(steps, 6);
+
+    let mut engine: TestEngine = Engine::new(&clock);
+    load_only(&mut engine, &store, &clock, "mobilefacenet192");
+    assert!(engine.has_work());
+    assert!(engine.step().is_empty());
+    engine.photo_coming();
+    assert!(!engine.has_work(), "a photo on its way ends the warm-up");
+    engine.received(
+        PAGE,
+        Request::Analyse {
+            seq: 1,
+            photo: 1,
+            bytes,
+            filter: Filter::default(),
+        },
+    );
+    let replies = settle(&mut engine, &store, &clock);
+    assert!(
+        matches!(
+            &replies[..],
+            [
+                Reply::Faces { .. },
+                Reply::Matches { .. },
+                Reply::MoreFaces { .. }
+            ]
+        ),
+        "{replies:?}"
+    );
+    assert!(!engine.has_work());
+
+    // A photo given before the models are in: no warm-up after them either.
+    let mut engine: TestEngine = Engine::new(&clock);
+    engine.photo_coming();
+    load_only(&mut engine, &store, &clock, "mobilefacenet192");
+    assert!(!engine.has_work());
+}
+
 #[test]
 fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
     let Some((store, photos)) = served_site() else {
