@@ -122,9 +122,10 @@ enum WarmUp {
     Done,
 }
 
-/// Twice each of the detector's first look, the landmarks and the embedding network: the
-/// first run has its code optimised, the second runs it.
-const WARM_UP_STEPS: u8 = 6;
+/// Twice each of the detector's first look, the landmarks and the embedding network (the
+/// first run has its code optimised, the second runs it), then the second look's network
+/// prepared, which the first photo would otherwise wait for after its matches.
+const WARM_UP_STEPS: u8 = 7;
 
 /// A photo whose faces the detector's first look found: the second look finds the others.
 struct SecondLook<A> {
@@ -536,6 +537,11 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         let (Some(pipeline), Some((_, searchable))) = (&self.pipeline, self.current()) else {
             return;
         };
+        if taken + 1 == WARM_UP_STEPS {
+            // Not the visitor's failure: the second look reports it, if it is still there.
+            drop(pipeline.prepare_second_look());
+            return;
+        }
         // A grey ramp of the first look's size: nothing in it is a face, and the networks
         // cost the same whatever they are shown.
         let side = 320;

@@ -240,8 +240,9 @@ fn once_ready_and_idle_the_engine_warms_up_until_a_photo_comes() {
         assert!(engine.step().is_empty(), "the warm-up answers nothing");
         steps += 1;
     }
-    // The first look, the landmarks and the embedding network, twice each.
-    assert_eq!(steps, 6);
+    // The first look, the landmarks and the embedding network, twice each; then the second
+    // look's network prepared.
+    assert_eq!(steps, 7);
 
     let mut engine: TestEngine = Engine::new(&clock);
     load_only(&mut engine, &store, &clock, "mobilefacenet192");

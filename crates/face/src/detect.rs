@@ -182,6 +182,14 @@ impl Detector {
         }
     }
 
+    /// Prepares the second look's network now, rather than on the first photo that needs it.
+    pub fn prepare_second_look(&self) -> Result<(), FaceError> {
+        match &self.network {
+            Network::YuNet(yunet) => yunet.prepare_every_side(),
+            _ => Ok(()),
+        }
+    }
+
     /// The faces of the second look that no box of `seen` (the first look's) overlaps, most
     /// confident first: the first look's boxes stay as they were shown.
     pub fn second_look(&self, photo: &Photo, seen: &[FaceBox]) -> Result<Vec<FaceBox>, FaceError> {

@@ -56,6 +56,12 @@ impl FacePipeline {
         self.detector.needs_second_look(photo)
     }
 
+    /// Prepares the second look's network now ([`Detector::prepare_second_look`]): it is
+    /// otherwise prepared by the first photo that needs it.
+    pub fn prepare_second_look(&self) -> Result<(), FaceError> {
+        self.detector.prepare_second_look()
+    }
+
     /// The second look's boxes that none of `seen` overlaps ([`Detector::second_look`]).
     pub fn more_boxes(&self, photo: &Photo, seen: &[FaceBox]) -> Result<Vec<FaceBox>, FaceError> {
         self.detector.second_look(photo, seen)

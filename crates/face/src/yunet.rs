@@ -126,6 +126,13 @@ impl YuNet {
         last.prepared()?.candidates(photo, self.score_threshold)
     }
 
+    /// Prepares every side now, rather than on its first look.
+    pub(crate) fn prepare_every_side(&self) -> Result<(), FaceError> {
+        self.sizes
+            .iter()
+            .try_for_each(|side| side.prepared().map(drop))
+    }
+
     /// One look in the smallest input that holds the photo, else the largest: the pipeline's
     /// detection before it took two looks, kept to compare with (`cfaces eval-detect`).
     pub(crate) fn candidates(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {

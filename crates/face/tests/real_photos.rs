@@ -147,6 +147,8 @@ fn the_second_looks_network_is_prepared_on_the_first_second_look() {
     let boxes = pipeline.first_boxes(&photo).unwrap();
     assert_eq!(boxes.len(), 1);
     assert!(pipeline.needs_second_look(&photo));
+    let early = pipeline.prepare_second_look().unwrap_err().to_string();
+    assert!(early.contains("not a packed model"), "{early}");
     let error = pipeline.more_boxes(&photo, &boxes).unwrap_err().to_string();
     assert!(
         error.contains("yunet") && error.contains("not a packed model"),
