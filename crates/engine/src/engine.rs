@@ -110,7 +110,7 @@ pub struct Engine<A, C> {
 /// The pipeline run on a made-up photo once the models are in and nothing is asked, so that a
 /// visitor's first photo runs in code the browser has optimised: wasm starts in V8's baseline
 /// tier and is optimised function by function as it runs, and a first photo given a few
-/// seconds after the page is ready took 280-340 ms against 120 for the next ones
+/// seconds after the page is ready took 250-340 ms against 120 for the next ones
 /// (docs/BENCHMARKS.md). One network at a time, each a step of its own, so that a photo
 /// waits for one at most; it ends for good when the first photo comes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -538,7 +538,8 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
             return;
         };
         if taken + 1 == WARM_UP_STEPS {
-            // Not the visitor's failure: the second look reports it, if it is still there.
+            // A network that cannot be prepared fails the second looks too, which leave the
+            // first look's faces as they are: nothing for the visitor to act on here.
             drop(pipeline.prepare_second_look());
             return;
         }

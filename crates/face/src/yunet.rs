@@ -49,7 +49,7 @@ struct AtSide {
 }
 
 /// The network at one input side, prepared when first used: preparing a side takes as long as
-/// a few looks through it, and the larger sides are needed only after the first matches are
+/// a look or two through it, and the larger sides are needed only after the first matches are
 /// shown (the second look), or never (a photo of 320 px or less), so a visitor's first matches
 /// do not wait for them.
 struct Side {
