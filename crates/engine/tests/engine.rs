@@ -193,6 +193,17 @@ fn obama(photos: &Option<PathBuf>) -> Option<Vec<u8>> {
     std::fs::read(path).ok()
 }
 
+/// The served site and obama.jpg's bytes; None when either is not here (a failure under
+/// CF_REQUIRE_MODELS=1).
+fn site_and_obama() -> Option<(MemoryStore, Vec<u8>)> {
+    let (store, photos) = served_site()?;
+    let Some(bytes) = obama(&photos) else {
+        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+        return None;
+    };
+    Some((store, bytes))
+}
+
 /// Loads `network` alone (no settling): the replies to the load.
 fn load_only(
     engine: &mut TestEngine,
@@ -221,11 +232,7 @@ fn load_only(
 /// code; a photo on its way ends that at once, and it never comes back.
 #[test]
 fn once_ready_and_idle_the_engine_warms_up_until_a_photo_comes() {
-    let Some((store, photos)) = served_site() else {
-        return;
-    };
-    let Some(bytes) = obama(&photos) else {
-        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+    let Some((store, bytes)) = site_and_obama() else {
         return;
     };
     let clock = TickingClock::default();
@@ -282,11 +289,7 @@ fn once_ready_and_idle_the_engine_warms_up_until_a_photo_comes() {
 
 #[test]
 fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
-    let Some((store, photos)) = served_site() else {
-        return;
-    };
-    let Some(bytes) = obama(&photos) else {
-        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+    let Some((store, bytes)) = site_and_obama() else {
         return;
     };
     let clock = TickingClock::default();
@@ -556,11 +559,7 @@ fn a_damaged_second_network_leaves_the_first_one_searched() {
 
 #[test]
 fn a_photo_decoded_by_the_browser_is_analysed_without_decoding_its_bytes_again() {
-    let Some((store, photos)) = served_site() else {
-        return;
-    };
-    let Some(bytes) = obama(&photos) else {
-        assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
+    let Some((store, bytes)) = site_and_obama() else {
         return;
     };
     let clock = TickingClock::default();
