@@ -110,10 +110,17 @@ run_until_answering() {
     fi
     sleep 2
   done
-  if ! grep -q "serving CelebrityFaces on http://127.0.0.1:$port/" "$log"; then
-    echo "error: the page answers but the run command has not said where" >&2
-    exit 1
-  fi
+  # The server says where it serves once its own first request has come back, which may be a
+  # moment after this one: it is given 10 s.
+  local waited=0
+  until grep -q "serving CelebrityFaces on http://127.0.0.1:$port/" "$log"; do
+    if [ "$waited" -ge 10 ]; then
+      echo "error: the page answers but the run command has not said where" >&2
+      exit 1
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
   curl -fsS "http://127.0.0.1:$port/index-shards/manifest.json" -o /dev/null
 }
 
