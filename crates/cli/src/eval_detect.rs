@@ -1,6 +1,7 @@
 //! `cfaces eval-detect`: the detector on annotated group photos (../shared/data/faces-detection,
 //! WIDER FACE validation): recall by face height and false boxes per photo, for the detector's
-//! own boxes and for the faces the pipeline keeps (boxes whose landmarks are laid out as a face).
+//! own boxes and for the faces the pipeline keeps (boxes whose landmarks are laid out as a face);
+//! beside them, another detector's boxes on the same photos (`--peer-boxes`), by the same rule.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use cf_face::{Detector, DetectorKind};
-use cf_metrics::detection::{BANDS, DetectionTally, Rect, parse_boxes};
+use cf_metrics::detection::{BANDS, DetectionTally, Rect, parse_boxes, parse_scored_boxes};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -20,7 +21,7 @@ pub struct EvalDetectArgs {
     #[arg(long, default_value = "../shared/data/faces-detection")]
     dataset: PathBuf,
     /// Detectors to measure, side by side (default: all: yunet, yunet-one-look, rfb-stretch,
-    /// rfb-letterbox, rfb-tiles).
+    /// rfb-letterbox, rfb-tiles; `none`: only the peers' boxes, without models or photos).
     #[arg(long, value_delimiter = ',')]
     detectors: Option<Vec<String>>,
     /// YuNet's score thresholds to measure it at, side by side (default: the pipeline's).
@@ -30,8 +31,71 @@ pub struct EvalDetectArgs {
     /// a false box.
     #[arg(long, default_value_t = 16.0)]
     scored_from: f32,
+    /// Another detector's boxes on the same photos, scored beside ours by the same rule:
+    /// `NAME=FILE`, FILE laid out as boxes.tsv with a score after each box
+    /// (`path<TAB>x1,y1,x2,y2,score;…`, in the photo file's pixels), a line for every photo.
+    /// Repeatable.
+    #[arg(long = "peer-boxes", value_parser = parse_peer)]
+    peer_boxes: Vec<(String, PathBuf)>,
+    /// The score thresholds the peers' boxes are scored at, side by side.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95])]
+    peer_scores: Vec<f32>,
     #[command(flatten)]
     models: ModelArgs,
+}
+
+fn parse_peer(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(file)))
+        }
+        _ => Err(format!(
+            "{text:?} is not NAME=FILE (for example retinaface=boxes.tsv)"
+        )),
+    }
+}
+
+/// A peer's boxes scored at each threshold: (threshold, tally).
+fn score_peer(
+    file: &std::path::Path,
+    photos: &[(String, Vec<Rect>)],
+    ignore: &BTreeMap<String, Vec<Rect>>,
+    thresholds: &[f32],
+    scored_from: f32,
+) -> Result<Vec<(f32, DetectionTally)>> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let boxes: BTreeMap<String, Vec<(Rect, f32)>> = parse_scored_boxes(&text)
+        .with_context(|| format!("{}", file.display()))?
+        .into_iter()
+        .collect();
+    let mut tallies: Vec<(f32, DetectionTally)> = thresholds
+        .iter()
+        .map(|&t| (t, DetectionTally::default()))
+        .collect();
+    for (path, faces) in photos {
+        let mut found = boxes
+            .get(path)
+            .with_context(|| {
+                format!(
+                    "{} has no line for {path}: a peer's file must cover every annotated photo",
+                    file.display()
+                )
+            })?
+            .clone();
+        // Most confident first, as the matching rule takes them.
+        found.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let ignored = ignore.get(path).map_or(&[][..], Vec::as_slice);
+        for (threshold, tally) in &mut tallies {
+            let kept: Vec<Rect> = found
+                .iter()
+                .filter(|(_, score)| score >= threshold)
+                .map(|(rect, _)| *rect)
+                .collect();
+            tally.add(faces, ignored, &kept, scored_from);
+        }
+    }
+    Ok(tallies)
 }
 
 fn read_annotations(path: &std::path::Path) -> Result<Vec<(String, Vec<Rect>)>> {
@@ -53,7 +117,6 @@ struct Pass {
 }
 
 pub fn run(args: EvalDetectArgs) -> Result<()> {
-    let mut pipeline = args.models.pipeline()?;
     let photos = read_annotations(&args.dataset.join("boxes.tsv"))?;
     let ignore_file = args.dataset.join("ignore_invalid.tsv");
     let ignore: BTreeMap<String, Vec<Rect>> = if ignore_file.exists() {
@@ -61,24 +124,9 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
     } else {
         BTreeMap::new()
     };
-    // Decoded once; the annotation is in the file's pixels, which the pipeline may have shrunk.
-    let progress = ProgressBar::new(photos.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} photos decoded, eta {eta}")
-            .expect("valid template"),
-    );
-    let mut decoded = Vec::with_capacity(photos.len());
-    for (path, _) in &photos {
-        let file = args.dataset.join(path);
-        let photo = read_photo(&file)?;
-        let file_width = image::image_dimensions(&file)
-            .with_context(|| format!("{}", file.display()))?
-            .0;
-        decoded.push((file_width as f32 / photo.width as f32, photo));
-        progress.inc(1);
-    }
-    progress.finish_and_clear();
-
-    let kinds: Vec<DetectorKind> = match &args.detectors {
+    let kinds: Vec<DetectorKind> = match args.detectors.as_deref() {
+        // Only the peers' boxes: no model is loaded and no photo decoded.
+        Some([none]) if none == "none" => Vec::new(),
         Some(names) => names
             .iter()
             .map(|name| {
@@ -87,7 +135,10 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
                     .find(|k| k.name() == name.as_str())
                     .with_context(|| {
                         let known: Vec<&str> = DetectorKind::ALL.iter().map(|k| k.name()).collect();
-                        format!("unknown detector {name:?}; known: {}", known.join(", "))
+                        format!(
+                            "unknown detector {name:?}; known: {}, or none",
+                            known.join(", ")
+                        )
                     })
             })
             .collect::<Result<_>>()?,
@@ -103,8 +154,47 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
             _ => runs.push((kind, None)),
         }
     }
+    let passes = if runs.is_empty() {
+        Vec::new()
+    } else {
+        own_passes(&args, &photos, &ignore, &runs)?
+    };
+    let mut peers = Vec::new();
+    for (name, file) in &args.peer_boxes {
+        let tallies = score_peer(file, &photos, &ignore, &args.peer_scores, args.scored_from)?;
+        peers.push((name, tallies));
+    }
+    report(&args, &photos, &passes, &peers);
+    Ok(())
+}
+
+/// Our detectors' passes over the set, one photo at a time on one core.
+fn own_passes(
+    args: &EvalDetectArgs,
+    photos: &[(String, Vec<Rect>)],
+    ignore: &BTreeMap<String, Vec<Rect>>,
+    runs: &[(DetectorKind, Option<f32>)],
+) -> Result<Vec<(String, Pass)>> {
+    let mut pipeline = args.models.pipeline()?;
+    // Decoded once; the annotation is in the file's pixels, which the pipeline may have shrunk.
+    let progress = ProgressBar::new(photos.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} photos decoded, eta {eta}")
+            .expect("valid template"),
+    );
+    let mut decoded = Vec::with_capacity(photos.len());
+    for (path, _) in photos {
+        let file = args.dataset.join(path);
+        let photo = read_photo(&file)?;
+        let file_width = image::image_dimensions(&file)
+            .with_context(|| format!("{}", file.display()))?
+            .0;
+        decoded.push((file_width as f32 / photo.width as f32, photo));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+
     let mut passes = Vec::new();
-    for &(kind, threshold) in &runs {
+    for &(kind, threshold) in runs {
         let mut detector = Detector::load(kind, |file| args.models.read_model(file))?;
         if let Some(threshold) = threshold {
             detector.set_score_threshold(threshold);
@@ -161,13 +251,24 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
         progress.finish_and_clear();
         passes.push((name, pass));
     }
+    Ok(passes)
+}
 
-    let first = &passes[0].1.boxes;
+fn report(
+    args: &EvalDetectArgs,
+    photos: &[(String, Vec<Rect>)],
+    passes: &[(String, Pass)],
+    peers: &[(&String, Vec<(f32, DetectionTally)>)],
+) {
+    let mut every_face = DetectionTally::default();
+    for (_, faces) in photos {
+        every_face.add(faces, &[], &[], args.scored_from);
+    }
     println!(
         "{}: {} photos, {} faces; a hit is IoU >= 0.5; faces under {} px not scored",
         args.dataset.display(),
-        first.photos,
-        first.bands.iter().map(|b| b.0).sum::<usize>(),
+        every_face.photos,
+        every_face.bands.iter().map(|b| b.0).sum::<usize>(),
         args.scored_from
     );
     let band_name = |&(low, high): &(f32, f32)| {
@@ -188,33 +289,21 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
     println!(
         "{:<44}{}",
         "faces",
-        first
+        every_face
             .bands
             .iter()
             .map(|b| format!("{:>10}", b.0))
             .collect::<String>()
     );
     let n = photos.len().max(1) as f64;
-    for (name, pass) in &passes {
+    for (name, pass) in passes {
         let two_looks = pass.first_look.detections != pass.boxes.detections;
         let first_look = two_looks.then_some(("first look's boxes", &pass.first_look));
         for (what, tally) in first_look.into_iter().chain([
             ("detector's boxes", &pass.boxes),
             ("kept (landmarks a face)", &pass.kept),
         ]) {
-            let recalls: String = tally
-                .bands
-                .iter()
-                .map(|&(faces, hits)| format!("{:>10.3}", hits as f64 / faces.max(1) as f64))
-                .collect();
-            println!(
-                "{:<44}{recalls}  {:>8.3}  {:>8.2} ({} of {})",
-                format!("{name}, {what}"),
-                tally.recall_from(32.0),
-                tally.false_boxes_per_photo(),
-                tally.false_boxes,
-                tally.detections
-            );
+            print_row(&format!("{name}, {what}"), tally);
         }
         println!(
             "  {name}: time per photo on one core: first look {:.1} ms; detect {:.1} ms; detect + landmarks of every box {:.1} ms",
@@ -231,5 +320,27 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
             );
         }
     }
-    Ok(())
+    for (name, tallies) in peers {
+        for (threshold, tally) in tallies {
+            print_row(&format!("{name}, score >= {threshold}"), tally);
+        }
+        println!(
+            "  {name}: its boxes as given (no landmarks run on them; timed by whoever made them)"
+        );
+    }
+}
+
+fn print_row(name: &str, tally: &DetectionTally) {
+    let recalls: String = tally
+        .bands
+        .iter()
+        .map(|&(faces, hits)| format!("{:>10.3}", hits as f64 / faces.max(1) as f64))
+        .collect();
+    println!(
+        "{name:<44}{recalls}  {:>8.3}  {:>8.2} ({} of {})",
+        tally.recall_from(32.0),
+        tally.false_boxes_per_photo(),
+        tally.false_boxes,
+        tally.detections
+    );
 }

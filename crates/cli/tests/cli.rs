@@ -202,3 +202,73 @@ fn unreadable_vector_files_are_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("whole number"));
 }
+
+#[test]
+fn a_peers_boxes_are_scored_by_our_rule_at_each_threshold_and_a_missing_photo_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Two photos: a 40 px face and a 100 px face; a 10 px face (not scored); nothing in b.jpg.
+    let annotated = "a.jpg\t0,0,40,40;100,0,200,100;300,0,310,10\nb.jpg\t\n";
+    std::fs::write(tmp.path().join("boxes.tsv"), annotated).unwrap();
+    // The 40 px face at 0.9, the 100 px face at 0.6, a box on nothing at 0.7 in b.jpg.
+    let peer = tmp.path().join("peer.tsv");
+    std::fs::write(
+        &peer,
+        "a.jpg\t1,1,41,41,0.9;100,0,200,100,0.6\nb.jpg\t500,500,600,600,0.7\n",
+    )
+    .unwrap();
+    let dataset = tmp.path().to_str().unwrap();
+    let peer_arg = format!("other={}", peer.display());
+    let out = cfaces(&[
+        "eval-detect",
+        "--dataset",
+        dataset,
+        "--detectors",
+        "none",
+        "--peer-boxes",
+        &peer_arg,
+        "--peer-scores",
+        "0.5,0.8",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = |name: &str| -> Vec<String> {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name:?} in\n{stdout}"));
+        line[name.len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // Bands 0-16, 16-32, 32-64, 64-128, >= 128, then recall >= 32 px and false boxes per photo.
+    assert_eq!(
+        row("other, score >= 0.5")[2..7],
+        ["1.000", "1.000", "0.000", "1.000", "0.50"]
+    );
+    assert_eq!(
+        row("other, score >= 0.8")[2..7],
+        ["1.000", "0.000", "0.000", "0.500", "0.00"]
+    );
+
+    std::fs::write(&peer, "a.jpg\t1,1,41,41,0.9\n").unwrap();
+    let out = cfaces(&[
+        "eval-detect",
+        "--dataset",
+        dataset,
+        "--detectors",
+        "none",
+        "--peer-boxes",
+        &peer_arg,
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no line for b.jpg"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

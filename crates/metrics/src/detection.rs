@@ -9,6 +9,12 @@ use thiserror::Error;
 /// A box in pixels: left, top, right, bottom.
 pub type Rect = [f32; 4];
 
+/// A box and the detector's score for it.
+pub type ScoredRect = (Rect, f32);
+
+/// Each photo's path and what is listed for it.
+pub type PerPhoto<T> = Vec<(String, Vec<T>)>;
+
 /// The bands of face height (pixels) recall is reported in: [low, high).
 pub const BANDS: [(f32, f32); 5] = [
     (0.0, 16.0),
@@ -25,12 +31,39 @@ pub const HIT_IOU: f32 = 0.5;
 pub enum AnnotationError {
     #[error("line {line}: expected a path, a tab and boxes")]
     Line { line: usize },
-    #[error("line {line}: {text:?} is not a box of four numbers x1,y1,x2,y2")]
-    Box { line: usize, text: String },
+    #[error("line {line}: {text:?} is not a box of {expected}")]
+    Box {
+        line: usize,
+        text: String,
+        expected: &'static str,
+    },
 }
 
 /// One line per photo: its path, a tab, and its boxes separated by `;` (none: empty).
-pub fn parse_boxes(text: &str) -> Result<Vec<(String, Vec<Rect>)>, AnnotationError> {
+pub fn parse_boxes(text: &str) -> Result<PerPhoto<Rect>, AnnotationError> {
+    parse_lines(text, "four numbers x1,y1,x2,y2")
+}
+
+/// Another detector's boxes, each with its score (`x1,y1,x2,y2,score;…`), in the same layout
+/// as the annotation: what a peer detector gives, to be scored by the same rule as ours.
+pub fn parse_scored_boxes(text: &str) -> Result<PerPhoto<ScoredRect>, AnnotationError> {
+    let photos = parse_lines::<5>(text, "five numbers x1,y1,x2,y2,score")?;
+    Ok(photos
+        .into_iter()
+        .map(|(path, boxes)| {
+            let scored = boxes
+                .into_iter()
+                .map(|[x1, y1, x2, y2, score]| ([x1, y1, x2, y2], score))
+                .collect();
+            (path, scored)
+        })
+        .collect())
+}
+
+fn parse_lines<const N: usize>(
+    text: &str,
+    expected: &'static str,
+) -> Result<PerPhoto<[f32; N]>, AnnotationError> {
     let mut photos = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let line_number = number + 1;
@@ -42,21 +75,17 @@ pub fn parse_boxes(text: &str) -> Result<Vec<(String, Vec<Rect>)>, AnnotationErr
             .ok_or(AnnotationError::Line { line: line_number })?;
         let mut rects = Vec::new();
         for text in boxes.split(';').map(str::trim).filter(|t| !t.is_empty()) {
+            let not_a_box = || AnnotationError::Box {
+                line: line_number,
+                text: text.to_string(),
+                expected,
+            };
             let numbers: Vec<f32> = text
                 .split(',')
                 .map(|n| n.trim().parse::<f32>())
                 .collect::<Result<_, _>>()
-                .map_err(|_| AnnotationError::Box {
-                    line: line_number,
-                    text: text.to_string(),
-                })?;
-            let [x1, y1, x2, y2] = numbers[..] else {
-                return Err(AnnotationError::Box {
-                    line: line_number,
-                    text: text.to_string(),
-                });
-            };
-            rects.push([x1, y1, x2, y2]);
+                .map_err(|_| not_a_box())?;
+            rects.push(<[f32; N]>::try_from(numbers).map_err(|_| not_a_box())?);
         }
         photos.push((path.to_string(), rects));
     }
@@ -175,12 +204,31 @@ mod tests {
             parse_boxes("c.jpg\t1,2,3\n"),
             Err(AnnotationError::Box {
                 line: 1,
-                text: "1,2,3".into()
+                text: "1,2,3".into(),
+                expected: "four numbers x1,y1,x2,y2",
             })
         );
         assert_eq!(
             parse_boxes("no tab\n"),
             Err(AnnotationError::Line { line: 1 })
+        );
+    }
+
+    #[test]
+    fn a_peers_boxes_parse_with_their_scores_and_a_box_without_one_is_refused() {
+        let photos = parse_scored_boxes("a.jpg\t1,2,11,22,0.9;30,30,60,70,0.5\nb.jpg\t\n").unwrap();
+        assert_eq!(
+            photos[0].1,
+            vec![
+                ([1.0, 2.0, 11.0, 22.0], 0.9),
+                ([30.0, 30.0, 60.0, 70.0], 0.5)
+            ]
+        );
+        assert_eq!(photos[1], ("b.jpg".to_string(), Vec::new()));
+        let error = parse_scored_boxes("c.jpg\t1,2,11,22\n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "line 1: \"1,2,11,22\" is not a box of five numbers x1,y1,x2,y2,score"
         );
     }
 
