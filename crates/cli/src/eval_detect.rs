@@ -21,12 +21,17 @@ pub struct EvalDetectArgs {
     #[arg(long, default_value = "../shared/data/faces-detection")]
     dataset: PathBuf,
     /// Detectors to measure, side by side (default: all: yunet, yunet-one-look, rfb-stretch,
-    /// rfb-letterbox, rfb-tiles; `none`: only the peers' boxes, without models or photos).
+    /// rfb-letterbox, rfb-tiles, retinaface, yunet-then-retinaface; `none`: only the peers'
+    /// boxes, without models or photos).
     #[arg(long, value_delimiter = ',')]
     detectors: Option<Vec<String>>,
     /// YuNet's score thresholds to measure it at, side by side (default: the pipeline's).
     #[arg(long, value_delimiter = ',')]
     yunet_scores: Option<Vec<f32>>,
+    /// RetinaFace's score thresholds to measure it at (in `retinaface` and
+    /// `yunet-then-retinaface`), side by side (default: its own).
+    #[arg(long, value_delimiter = ',')]
+    retinaface_scores: Option<Vec<f32>>,
     /// Faces shorter than this (pixels) are not scored: a detection on one is neither a hit nor
     /// a false box.
     #[arg(long, default_value_t = 16.0)]
@@ -144,14 +149,17 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
             .collect::<Result<_>>()?,
         None => DetectorKind::ALL.to_vec(),
     };
-    // Each detector once, YuNet once per threshold asked for.
+    // Each detector once, or once per threshold asked for.
     let mut runs: Vec<(DetectorKind, Option<f32>)> = Vec::new();
     for &kind in &kinds {
-        match (&args.yunet_scores, kind) {
-            (Some(scores), DetectorKind::YuNet | DetectorKind::YuNetOneLook) => {
-                runs.extend(scores.iter().map(|&s| (kind, Some(s))));
-            }
-            _ => runs.push((kind, None)),
+        let scores = match kind {
+            DetectorKind::YuNet | DetectorKind::YuNetOneLook => &args.yunet_scores,
+            DetectorKind::RetinaFace | DetectorKind::YuNetThenRetinaFace => &args.retinaface_scores,
+            DetectorKind::RfbStretch | DetectorKind::RfbLetterbox | DetectorKind::RfbTiles => &None,
+        };
+        match scores {
+            Some(scores) => runs.extend(scores.iter().map(|&s| (kind, Some(s)))),
+            None => runs.push((kind, None)),
         }
     }
     let passes = if runs.is_empty() {
@@ -279,7 +287,7 @@ fn report(
         }
     };
     println!(
-        "{:<44}{}  >= 32 px  false boxes/photo",
+        "{:<56}{}  >= 32 px  false boxes/photo",
         "recall by face height",
         BANDS
             .iter()
@@ -287,7 +295,7 @@ fn report(
             .collect::<String>()
     );
     println!(
-        "{:<44}{}",
+        "{:<56}{}",
         "faces",
         every_face
             .bands
@@ -337,7 +345,7 @@ fn print_row(name: &str, tally: &DetectionTally) {
         .map(|&(faces, hits)| format!("{:>10.3}", hits as f64 / faces.max(1) as f64))
         .collect();
     println!(
-        "{name:<44}{recalls}  {:>8.3}  {:>8.2} ({} of {})",
+        "{name:<56}{recalls}  {:>8.3}  {:>8.2} ({} of {})",
         tally.recall_from(32.0),
         tally.false_boxes_per_photo(),
         tally.false_boxes,

@@ -1,13 +1,16 @@
 //! Face detection: the detectors the pipeline can use and what they share (the box, and keeping
 //! the best of overlapping boxes). YuNet is the pipeline's; RFB-320, its detector before, stays
-//! for `cfaces eval-detect` to compare against (docs/MODELS.md has the figures).
+//! for `cfaces eval-detect` to compare against, and RetinaFace is measured as a second look
+//! (docs/MODELS.md has the figures).
 
+use crate::retinaface::{self, RetinaFace};
 use crate::rfb::{self, Rfb};
 use crate::yunet::{self, YuNet};
 use crate::{FaceError, Photo};
 
 /// The packed model files of the pipeline's detector.
 pub const FILES: [&str; 2] = yunet::FILES;
+const YUNET_THEN_RETINAFACE_FILES: [&str; 3] = [yunet::FILES[0], yunet::FILES[1], retinaface::FILE];
 /// At most this many boxes go into the overlap resolution (a crowd of 300 is well within).
 const TOP_K: usize = 1000;
 
@@ -43,7 +46,8 @@ impl FaceBox {
     pub fn centre(&self) -> (f32, f32) {
         ((self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0)
     }
-    pub(crate) fn iou(&self, other: &FaceBox) -> f32 {
+    /// Intersection over union.
+    pub fn iou(&self, other: &FaceBox) -> f32 {
         let w = (self.x2.min(other.x2) - self.x1.max(other.x1)).max(0.0);
         let h = (self.y2.min(other.y2) - self.y1.max(other.y1)).max(0.0);
         let inter = w * h;
@@ -69,15 +73,22 @@ pub enum DetectorKind {
     /// RFB-320 letterboxed, and where the photo is over twice the network's size, also in four
     /// overlapping quarters (each letterboxed), so that small faces are seen at twice the size.
     RfbTiles,
+    /// RetinaFace in one look, the photo fitted into its 640 x 640 input.
+    RetinaFace,
+    /// YuNet's first look at 320, then, where the photo is larger, RetinaFace at 640 for the
+    /// faces the first look missed.
+    YuNetThenRetinaFace,
 }
 
 impl DetectorKind {
-    pub const ALL: [DetectorKind; 5] = [
+    pub const ALL: [DetectorKind; 7] = [
         DetectorKind::YuNet,
         DetectorKind::YuNetOneLook,
         DetectorKind::RfbStretch,
         DetectorKind::RfbLetterbox,
         DetectorKind::RfbTiles,
+        DetectorKind::RetinaFace,
+        DetectorKind::YuNetThenRetinaFace,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,6 +98,8 @@ impl DetectorKind {
             DetectorKind::RfbStretch => "rfb-stretch",
             DetectorKind::RfbLetterbox => "rfb-letterbox",
             DetectorKind::RfbTiles => "rfb-tiles",
+            DetectorKind::RetinaFace => "retinaface",
+            DetectorKind::YuNetThenRetinaFace => "yunet-then-retinaface",
         }
     }
 
@@ -94,7 +107,11 @@ impl DetectorKind {
     pub fn files(self) -> &'static [&'static str] {
         match self {
             DetectorKind::YuNet | DetectorKind::YuNetOneLook => &yunet::FILES,
-            _ => &[rfb::FILE],
+            DetectorKind::RetinaFace => &[retinaface::FILE],
+            DetectorKind::YuNetThenRetinaFace => &YUNET_THEN_RETINAFACE_FILES,
+            DetectorKind::RfbStretch | DetectorKind::RfbLetterbox | DetectorKind::RfbTiles => {
+                &[rfb::FILE]
+            }
         }
     }
 }
@@ -102,6 +119,8 @@ impl DetectorKind {
 enum Network {
     YuNet(YuNet),
     Rfb(Rfb),
+    RetinaFace(RetinaFace),
+    YuNetThenRetinaFace(YuNet, RetinaFace),
 }
 
 /// A loaded detector.
@@ -125,6 +144,15 @@ impl Detector {
             DetectorKind::RfbStretch => rfb(rfb::Layout::Stretch, &mut read)?,
             DetectorKind::RfbLetterbox => rfb(rfb::Layout::Letterbox, &mut read)?,
             DetectorKind::RfbTiles => rfb(rfb::Layout::Tiles, &mut read)?,
+            DetectorKind::RetinaFace => {
+                let retinaface = RetinaFace::load(read)?;
+                // Prepared now, so that a broken file is reported on loading.
+                retinaface.prepare()?;
+                Network::RetinaFace(retinaface)
+            }
+            DetectorKind::YuNetThenRetinaFace => {
+                Network::YuNetThenRetinaFace(YuNet::load(&mut read)?, RetinaFace::load(read)?)
+            }
         };
         Ok(Detector { network, kind })
     }
@@ -133,16 +161,17 @@ impl Detector {
         self.kind
     }
 
-    /// Sets YuNet's score threshold (for measuring others than the pipeline's); `false` for
-    /// RFB-320, whose threshold is its package's.
+    /// Sets the score threshold of YuNet, or of RetinaFace where it looks (for measuring
+    /// others than the pipeline's); `false` for RFB-320, whose threshold is its package's.
     pub fn set_score_threshold(&mut self, threshold: f32) -> bool {
         match &mut self.network {
-            Network::YuNet(yunet) => {
-                yunet.set_score_threshold(threshold);
-                true
+            Network::YuNet(yunet) => yunet.set_score_threshold(threshold),
+            Network::RetinaFace(retinaface) | Network::YuNetThenRetinaFace(_, retinaface) => {
+                retinaface.set_score_threshold(threshold)
             }
-            Network::Rfb(_) => false,
+            Network::Rfb(_) => return false,
         }
+        true
     }
 
     /// Every face in the photo: the first look's, most confident first, then the second
@@ -170,6 +199,12 @@ impl Detector {
             }
             (Network::YuNet(yunet), _) => (yunet.candidates(photo)?, yunet::NMS_IOU),
             (Network::Rfb(rfb), _) => (rfb.candidates(photo)?, rfb::NMS_IOU),
+            (Network::RetinaFace(retinaface), _) => {
+                (retinaface.candidates(photo)?, retinaface::NMS_IOU)
+            }
+            (Network::YuNetThenRetinaFace(yunet, _), _) => {
+                (yunet.first_look(photo)?, yunet::NMS_IOU)
+            }
         };
         Ok(best_of_overlapping(found, iou))
     }
@@ -177,7 +212,8 @@ impl Detector {
     /// True where [`Detector::second_look`] may find more faces in the photo.
     pub fn needs_second_look(&self, photo: &Photo) -> bool {
         match (&self.network, self.kind) {
-            (Network::YuNet(yunet), DetectorKind::YuNet) => yunet.has_second_look(photo),
+            (Network::YuNet(yunet), DetectorKind::YuNet)
+            | (Network::YuNetThenRetinaFace(yunet, _), _) => yunet.has_second_look(photo),
             _ => false,
         }
     }
@@ -186,6 +222,7 @@ impl Detector {
     pub fn prepare_second_look(&self) -> Result<(), FaceError> {
         match &self.network {
             Network::YuNet(yunet) => yunet.prepare_every_side(),
+            Network::YuNetThenRetinaFace(_, retinaface) => retinaface.prepare(),
             _ => Ok(()),
         }
     }
@@ -193,13 +230,16 @@ impl Detector {
     /// The faces of the second look that no box of `seen` (the first look's) overlaps, most
     /// confident first: the first look's boxes stay as they were shown.
     pub fn second_look(&self, photo: &Photo, seen: &[FaceBox]) -> Result<Vec<FaceBox>, FaceError> {
-        let Network::YuNet(yunet) = &self.network else {
-            return Ok(Vec::new());
-        };
         if !self.needs_second_look(photo) {
             return Ok(Vec::new());
         }
-        let found = best_of_overlapping(yunet.second_look(photo)?, yunet::NMS_IOU);
+        let found = match &self.network {
+            Network::YuNet(yunet) => best_of_overlapping(yunet.second_look(photo)?, yunet::NMS_IOU),
+            Network::YuNetThenRetinaFace(_, retinaface) => {
+                best_of_overlapping(retinaface.candidates(photo)?, retinaface::NMS_IOU)
+            }
+            _ => return Ok(Vec::new()),
+        };
         Ok(found
             .into_iter()
             .filter(|new| seen.iter().all(|old| old.iou(new) <= yunet::NMS_IOU))

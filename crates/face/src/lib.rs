@@ -20,7 +20,10 @@ mod photo;
 mod pipeline;
 mod probe;
 pub mod quantize;
+mod retinaface;
 mod rfb;
+#[cfg(feature = "import")]
+mod tensorflow_import;
 mod yunet;
 
 pub use attributes::{Attribute, AttributeNet};

@@ -1,4 +1,5 @@
-//! Packing: each model file as fetched from its package (ONNX or TensorFlow Lite, float32) becomes
+//! Packing: each model file as fetched from its package (ONNX, TensorFlow Lite or a frozen
+//! TensorFlow graph, float32) becomes
 //! the file the pipeline loads, natively and in the browser: tract's NNEF, an uncompressed tar of
 //! `graph.nnef` (the graph, already simplified by tract for the fixed input shape) and one `.dat`
 //! per tensor, except that every large float32 weight `L` is stored as `L.q.dat` (int8) and
@@ -31,6 +32,10 @@ use crate::quantize::quantize;
 pub enum SourceFormat {
     Onnx,
     Tflite,
+    /// A frozen graph, cut at these outputs (`crate::tensorflow_import`).
+    TensorflowFrozen {
+        outputs: &'static [&'static str],
+    },
 }
 
 /// One model the pipeline uses: where it comes from, the packed file's name and the input shape
@@ -50,7 +55,7 @@ pub struct ModelPacking {
 const QUANTIZE_FROM_ELEMENTS: usize = 256;
 
 /// Every model the pipeline knows, original and packed names.
-pub const MODEL_PACKINGS: [ModelPacking; 10] = [
+pub const MODEL_PACKINGS: [ModelPacking; 11] = [
     // The file's shapes are for its 640 x 640 input: tract infers them from each side instead.
     ModelPacking {
         source: "face_detection_yunet_2023mar.onnx",
@@ -65,6 +70,15 @@ pub const MODEL_PACKINGS: [ModelPacking; 10] = [
         packed: crate::yunet::FILES[1],
         input_shape: &crate::yunet::INPUT_SHAPES[1],
         ignore_value_info: true,
+    },
+    ModelPacking {
+        source: crate::retinaface::SOURCE,
+        format: SourceFormat::TensorflowFrozen {
+            outputs: &crate::retinaface::SOURCE_OUTPUTS,
+        },
+        packed: crate::retinaface::FILE,
+        input_shape: &crate::retinaface::INPUT_SHAPE,
+        ignore_value_info: false,
     },
     ModelPacking {
         source: "fr_detect.onnx",
@@ -165,6 +179,13 @@ fn import(packing: &ModelPacking, bytes: &[u8]) -> TractResult<TypedModel> {
                 .rewrite(&(), &mut model)?;
             Ok(model)
         }
+        SourceFormat::TensorflowFrozen { outputs } => {
+            let mut model = crate::tensorflow_import::import(bytes, packing.input_shape, outputs)?;
+            Rewriter::default()
+                .with_rule_for("nearest-upsample-as-tile", nearest_upsample_as_tile)
+                .rewrite(&(), &mut model)?;
+            Ok(model)
+        }
         SourceFormat::Tflite => {
             use tract_onnx::tract_core::ops::source::TypedSource;
             // The file may fix another batch size (MobileFaceNet's is 2): re-type the source.
@@ -178,7 +199,8 @@ fn import(packing: &ModelPacking, bytes: &[u8]) -> TractResult<TypedModel> {
     }
 }
 
-/// YuNet's feature pyramid upsamples by two (ONNX Resize, nearest), which tract reads as its
+/// YuNet's and RetinaFace's feature pyramids upsample by two (ONNX Resize, TensorFlow
+/// ResizeNearestNeighbor), which tract reads as its
 /// own `NearestUpsample`; NNEF's standard operators have no such one (nor tract's broadcast),
 /// so it is written as what it stands for: each upsampled axis split off a new axis of 1,
 /// tiled along that axis by its scale, and merged back.

@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use cf_face::{Embedder, FaceBox, FacePipeline, Network, NetworkCard, NetworkSpec, Photo};
+use cf_face::{
+    Detector, DetectorKind, Embedder, FaceBox, FacePipeline, Network, NetworkCard, NetworkSpec,
+    Photo,
+};
 
 struct Fixture {
     models: PathBuf,
@@ -183,13 +186,8 @@ fn a_photo_without_a_face_gives_an_empty_list() {
     assert!(pipeline.faces(&empty).unwrap().is_empty());
 }
 
-/// The sdist ships no group photo, so one is made: three portraits side by side.
-#[test]
-fn a_group_photo_gives_one_box_per_face_each_matching_its_portrait() {
-    let Some(fx) = fixture() else { return };
-    let pipeline = fx.pipeline();
-    let card = NetworkCard::MOBILEFACENET_192;
-    let embedder = Embedder::new(card, &fx.read(card.file)).unwrap();
+/// The sdist ships no group photo, so one is made: three portraits side by side, 600 px tall.
+fn three_portraits(fx: &Fixture) -> (Photo, Vec<Photo>) {
     let names = ["obama.jpg", "biden.jpg", "obama2.jpg"];
     let height = 600usize;
     let portraits: Vec<Photo> = names
@@ -218,7 +216,16 @@ fn a_group_photo_gives_one_box_per_face_each_matching_its_portrait() {
         }
         left += portrait.width;
     }
-    let group = Photo { width, height, rgb };
+    (Photo { width, height, rgb }, portraits)
+}
+
+#[test]
+fn a_group_photo_gives_one_box_per_face_each_matching_its_portrait() {
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    let card = NetworkCard::MOBILEFACENET_192;
+    let embedder = Embedder::new(card, &fx.read(card.file)).unwrap();
+    let (group, portraits) = three_portraits(&fx);
     let mut faces = pipeline.faces(&group).unwrap();
     assert_eq!(faces.len(), 3, "one box per face");
     faces.sort_by(|a, b| a.bbox.x1.total_cmp(&b.bbox.x1));
@@ -233,6 +240,44 @@ fn a_group_photo_gives_one_box_per_face_each_matching_its_portrait() {
             .sum();
         assert!(similarity > 0.8, "face at x {}: {similarity}", face.bbox.x1);
     }
+}
+
+/// RetinaFace, packed from its frozen TensorFlow graph, boxes the faces YuNet boxes, alone and
+/// as the second look after YuNet's first (the measured alternative, docs/MODELS.md).
+#[test]
+fn retinaface_boxes_the_faces_yunet_boxes() {
+    let Some(fx) = fixture() else { return };
+    let detector = |kind| Detector::load(kind, |file| Ok(fx.read(file))).unwrap();
+    let (yunet, retinaface, both) = (
+        detector(DetectorKind::YuNet),
+        detector(DetectorKind::RetinaFace),
+        detector(DetectorKind::YuNetThenRetinaFace),
+    );
+    let (group, _) = three_portraits(&fx);
+    for photo in [fx.photo("obama.jpg"), fx.photo("biden.jpg"), group] {
+        let expected = yunet.detect(&photo).unwrap();
+        assert!(!expected.is_empty());
+        for found in [
+            retinaface.detect(&photo).unwrap(),
+            both.detect(&photo).unwrap(),
+        ] {
+            assert_eq!(
+                found.len(),
+                expected.len(),
+                "{found:?} against {expected:?}"
+            );
+            for face in &expected {
+                let best = found.iter().map(|f| f.iou(face)).fold(0.0, f32::max);
+                assert!(best >= 0.5, "{face:?}: best overlap {best} in {found:?}");
+            }
+        }
+    }
+    // The first look is YuNet's alone.
+    let photo = fx.photo("obama.jpg");
+    assert_eq!(
+        both.first_look(&photo).unwrap(),
+        yunet.first_look(&photo).unwrap()
+    );
 }
 
 #[test]
