@@ -19,8 +19,10 @@ use crate::{FaceBox, FaceError, Photo, Preparation, Runnable, load_packed, run};
 
 const NAME: &str = "retinaface";
 /// The fetched original (scripts/models.pins).
+#[cfg(feature = "import")]
 pub(crate) const SOURCE: &str = "retinaface_mnv2.pb";
 /// Where the graph is cut: the boxes, the key points and the class scores of every anchor.
+#[cfg(feature = "import")]
 pub(crate) const SOURCE_OUTPUTS: [&str; 3] = [
     "RetinaFaceModel/tf_op_layer_concat/concat",
     "RetinaFaceModel/tf_op_layer_concat_1/concat_1",
