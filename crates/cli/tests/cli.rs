@@ -216,19 +216,21 @@ fn a_peers_boxes_are_scored_by_our_rule_at_each_threshold_and_a_missing_photo_is
         "a.jpg\t1,1,41,41,0.9;100,0,200,100,0.6\nb.jpg\t500,500,600,600,0.7\n",
     )
     .unwrap();
-    let dataset = tmp.path().to_str().unwrap();
     let peer_arg = format!("other={}", peer.display());
-    let out = cfaces(&[
-        "eval-detect",
-        "--dataset",
-        dataset,
-        "--detectors",
-        "none",
-        "--peer-boxes",
-        &peer_arg,
-        "--peer-scores",
-        "0.5,0.8",
-    ]);
+    let peers_alone = |scores: &str| {
+        cfaces(&[
+            "eval-detect",
+            "--dataset",
+            tmp.path().to_str().unwrap(),
+            "--detectors",
+            "none",
+            "--peer-boxes",
+            &peer_arg,
+            "--peer-scores",
+            scores,
+        ])
+    };
+    let out = peers_alone("0.5,0.8");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -256,15 +258,7 @@ fn a_peers_boxes_are_scored_by_our_rule_at_each_threshold_and_a_missing_photo_is
     );
 
     std::fs::write(&peer, "a.jpg\t1,1,41,41,0.9\n").unwrap();
-    let out = cfaces(&[
-        "eval-detect",
-        "--dataset",
-        dataset,
-        "--detectors",
-        "none",
-        "--peer-boxes",
-        &peer_arg,
-    ]);
+    let out = peers_alone("0.5");
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("has no line for b.jpg"),

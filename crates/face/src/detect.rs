@@ -34,6 +34,23 @@ impl FaceBox {
             score,
         }
     }
+    /// The box of centre (`cx`, `cy`) and size `w` x `h` in a network's input, in photo pixels
+    /// (`scale`: photo to input); `None` where it has no area (a prediction gone wild).
+    pub(crate) fn from_input_centre(
+        (cx, cy): (f32, f32),
+        (w, h): (f32, f32),
+        scale: f32,
+        score: f32,
+    ) -> Option<Self> {
+        let found = FaceBox {
+            x1: (cx - w / 2.0) / scale,
+            y1: (cy - h / 2.0) / scale,
+            x2: (cx + w / 2.0) / scale,
+            y2: (cy + h / 2.0) / scale,
+            score,
+        };
+        (found.area() > 0.0 && found.area().is_finite()).then_some(found)
+    }
     pub fn width(&self) -> f32 {
         self.x2 - self.x1
     }

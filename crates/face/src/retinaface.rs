@@ -170,14 +170,7 @@ fn decode(boxes: &[f32], scores: &[f32], threshold: f32, scale: f32) -> Vec<Face
             };
             let (cx, cy) = (cx + dx * VARIANCES[0] * w, cy + dy * VARIANCES[0] * h);
             let (w, h) = (w * (dw * VARIANCES[1]).exp(), h * (dh * VARIANCES[1]).exp());
-            let found = FaceBox {
-                x1: (cx - w / 2.0) / scale,
-                y1: (cy - h / 2.0) / scale,
-                x2: (cx + w / 2.0) / scale,
-                y2: (cy + h / 2.0) / scale,
-                score,
-            };
-            (found.area() > 0.0 && found.area().is_finite()).then_some(found)
+            FaceBox::from_input_centre((cx, cy), (w, h), scale, score)
         })
         .collect()
 }

@@ -259,14 +259,7 @@ fn decode(
         let (row, column) = ((cell / columns) as f32, (cell % columns) as f32);
         let (cx, cy) = ((column + dx) * step, (row + dy) * step);
         let (w, h) = (log_w.exp() * step, log_h.exp() * step);
-        let b = FaceBox {
-            x1: (cx - w / 2.0) / scale,
-            y1: (cy - h / 2.0) / scale,
-            x2: (cx + w / 2.0) / scale,
-            y2: (cy + h / 2.0) / scale,
-            score,
-        };
-        (b.area() > 0.0 && b.area().is_finite()).then_some(b)
+        FaceBox::from_input_centre((cx, cy), (w, h), scale, score)
     })
 }
 
