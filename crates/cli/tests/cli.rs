@@ -1,15 +1,12 @@
 //! The `cfaces` binary end to end: it writes a verifiable index, and refuses damaged ones with
-//! a non-zero exit and the reason.
+//! a non-zero exit and the reason; it benchmarks the search and measures detectors, ours (with
+//! the real models, which scripts/test.sh fetches) and another's boxes.
+
+mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn cfaces(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cfaces"))
-        .args(args)
-        .output()
-        .expect("cfaces runs")
-}
+use common::{cfaces, fixture, ok};
 
 fn build_demo(dir: &Path) {
     let out = cfaces(&[
@@ -264,5 +261,53 @@ fn a_peers_boxes_are_scored_by_our_rule_at_each_threshold_and_a_missing_photo_is
         String::from_utf8_lossy(&out.stderr).contains("has no line for b.jpg"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn eval_detect_scores_each_look_and_the_kept_faces_of_our_detector() {
+    let Some((models, photos)) = fixture() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["obama.jpg", "obama2.jpg"] {
+        std::fs::copy(photos.join(name), tmp.path().join(name)).unwrap();
+    }
+    // Each portrait's face, as YuNet boxes it, and a made-up face on the wall beside the second:
+    // three faces of 200 px or more, two of them there to be found.
+    std::fs::write(
+        tmp.path().join("boxes.tsv"),
+        "obama.jpg\t373,83,613,410\nobama2.jpg\t207,227,469,632;0,0,200,200\n",
+    )
+    .unwrap();
+    let out = cfaces(&[
+        "eval-detect",
+        "--dataset",
+        tmp.path().to_str().unwrap(),
+        "--models",
+        models.to_str().unwrap(),
+        "--detectors",
+        "yunet",
+    ]);
+    let stdout = ok(&out);
+    let row = |name: &str| -> Vec<String> {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name:?} in\n{stdout}"));
+        line[name.len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // Bands 0-16, 16-32, 32-64, 64-128, >= 128, then recall >= 32 px and false boxes per photo.
+    // (The first look finds both faces: its row is left out where it equals the two looks'.)
+    for boxes in ["yunet, detector's boxes", "yunet, kept (landmarks a face)"] {
+        assert_eq!(row(boxes)[4..7], ["0.667", "0.667", "0.00"], "{boxes}");
+    }
+    assert!(!stdout.contains("first look's boxes"), "{stdout}");
+    assert!(
+        stdout.contains("yunet: time per photo on one core: first look"),
+        "{stdout}"
     );
 }

@@ -70,8 +70,18 @@ impl FacePipeline {
     /// Every face in the photo with its landmarks, most confident first; empty when none. A
     /// box whose landmarks are not laid out as a face is a false box, and left out.
     pub fn faces(&self, photo: &Photo) -> Result<Vec<Face>, FaceError> {
+        self.faces_in_boxes(photo, self.boxes(photo)?)
+    }
+
+    /// The faces in boxes already found ([`FacePipeline::faces`] after its detection): each
+    /// box's landmarks, the boxes not laid out as a face left out.
+    pub fn faces_in_boxes(
+        &self,
+        photo: &Photo,
+        boxes: impl IntoIterator<Item = FaceBox>,
+    ) -> Result<Vec<Face>, FaceError> {
         let mut faces = Vec::new();
-        for bbox in self.boxes(photo)? {
+        for bbox in boxes {
             match self.face_in_box(photo, bbox) {
                 Ok(face) => faces.push(face),
                 Err(FaceError::NotAFace(_)) => {}
