@@ -200,6 +200,18 @@ fn unreadable_vector_files_are_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("whole number"));
 }
 
+/// The figures after `name` on the line of eval-detect's table that starts with it.
+fn table_row(stdout: &str, name: &str) -> Vec<String> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no row {name:?} in\n{stdout}"));
+    line[name.len()..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn a_peers_boxes_are_scored_by_our_rule_at_each_threshold_and_a_missing_photo_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
@@ -234,16 +246,7 @@ fn a_peers_boxes_are_scored_by_our_rule_at_each_threshold_and_a_missing_photo_is
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let row = |name: &str| -> Vec<String> {
-        let line = stdout
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no row {name:?} in\n{stdout}"));
-        line[name.len()..]
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
-    };
+    let row = |name: &str| table_row(&stdout, name);
     // Bands 0-16, 16-32, 32-64, 64-128, >= 128, then recall >= 32 px and false boxes per photo.
     assert_eq!(
         row("other, score >= 0.5")[2..7],
@@ -290,16 +293,7 @@ fn eval_detect_scores_each_look_and_the_kept_faces_of_our_detector() {
         "yunet",
     ]);
     let stdout = ok(&out);
-    let row = |name: &str| -> Vec<String> {
-        let line = stdout
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no row {name:?} in\n{stdout}"));
-        line[name.len()..]
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
-    };
+    let row = |name: &str| table_row(&stdout, name);
     // Bands 0-16, 16-32, 32-64, 64-128, >= 128, then recall >= 32 px and false boxes per photo.
     // (The first look finds both faces: its row is left out where it equals the two looks'.)
     for boxes in ["yunet, detector's boxes", "yunet, kept (landmarks a face)"] {
