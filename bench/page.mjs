@@ -17,6 +17,7 @@
 //   huge   a 20000 x 20000 PNG given to the warm page: the time to its message, and the
 //          browser's renderer and GPU memory before it, at the message and 10 s later.
 // A figure to read, not a pass/fail: run with scripts/bench-page.sh after scripts/build-web.sh.
+// CF_BENCH_CPUS=0.5 runs the browser (both sides) on half a CPU, a slower device (cpu-limit.mjs).
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +25,7 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import { serve } from "../scripts/serve.mjs";
 import { launch, launchWithProfile, DIST, photo, composePhoto } from "../tests/browser/browser.mjs";
 import { blackRows, png } from "../tests/browser/png.mjs";
+import { limitBrowserCpu } from "./cpu-limit.mjs";
 
 const RUNS = Number(process.env.CF_RUNS ?? 5);
 const PHOTO = photo("obama.jpg"); // 910 x 1137 = 1.03 MP
@@ -242,6 +244,10 @@ const PEERS = process.env.CF_PEER_SITE
       { name: "face-api SSD", query: "?detector=ssd" },
     ]
   : [];
+if (process.env.CF_BENCH_CPUS) {
+  limitBrowserCpu(Number(process.env.CF_BENCH_CPUS));
+  console.log(`the browser held to ${process.env.CF_BENCH_CPUS} CPUs in all (CF_BENCH_CPUS, a cgroup quota)`);
+}
 const site = await serve(DIST);
 const peerSite = PEERS.length ? await serve(process.env.CF_PEER_SITE, { headers: false }) : null;
 const browser = await launch();

@@ -85,14 +85,12 @@ const genderOf = (item) => env.catalog.genders[env.catalog.person_of_item[item]]
  */
 function assertSameRanking(shown, native, what) {
   const hits = native.hits.slice(0, shown.length);
-  assert.deepEqual(shown.slice(0, 5).map((m) => m.item), hits.slice(0, 5).map((h) => h.item), `${what}: top 5`);
+  // An LFW photo is within the working size: the page decodes it with the image crate, as
+  // native does; what is left between them is under 2e-3 (3-5e-3 when the browser decoded it).
   const shared = hits.filter((h) => shown.some((m) => m.item === h.item)).length;
-  assert.ok(shared >= 0.9 * shown.length, `${what}: ${shared} of ${shown.length} shared`);
-  for (const h of hits.slice(0, 5)) {
-    const m = shown.find((s) => s.item === h.item);
-    // The page decodes with the browser's JPEG decoder, native with the image crate's: the
-    // vectors agree to a cosine of 0.999, not to the last digit (issue 16).
-    assert.ok(Math.abs(1 - h.distance - m.similarity) < 1e-2, `${what}: item ${h.item}: ${m.similarity} vs ${1 - h.distance}`);
+  assert.ok(shared >= 0.95 * shown.length, `${what}: ${shared} of ${shown.length} shared`);
+  for (const [rank, h] of hits.slice(0, 10).entries()) {
+    assert.ok(Math.abs(1 - h.distance - shown[rank].similarity) < 2e-3, `${what}: rank ${rank + 1}: ${shown[rank].similarity} vs ${1 - h.distance}`);
   }
 }
 
