@@ -1,13 +1,14 @@
-//! The browser decodes the worker's photos. A JPEG larger than the working size (what cameras
-//! and phones give) goes to WebCodecs' `ImageDecoder` where the browser has it, asked for the
-//! size the pipeline works at (what [`cf_engine::plan_decode`] reads from the header):
-//! libjpeg-turbo then decodes at a fraction of the stored size (3/8 of a 12 MP photo's sides to
-//! fit 1600), skipping most of the work, and the pixels come as stored, turned upright here by
-//! the file's EXIF orientation. Any other photo, or a browser without `ImageDecoder`, goes to
-//! `createImageBitmap`, upright and resized on decode to the working size, its pixels read
-//! through an `OffscreenCanvas`. Colours are kept as stored (no colour-space conversion), as
-//! the image crate keeps them and as the index's photos were read. A JPEG already within the
-//! working size is decoded by the image crate in the worker itself, which is faster for it.
+//! The worker's photos decoded: a JPEG within the working size by the image crate, here in
+//! the worker (faster than the browser's way round for it, and the pixels native reads); the
+//! rest by the browser. A JPEG larger than the working size (what cameras and phones give) goes
+//! to WebCodecs' `ImageDecoder` where the browser has it, asked for the size the pipeline works
+//! at (what [`cf_engine::plan_decode`] reads from the header): libjpeg-turbo then decodes at a
+//! fraction of the stored size (3/8 of a 12 MP photo's sides to fit 1600), skipping most of the
+//! work, and the pixels come as stored, turned upright here by the file's EXIF orientation. Any
+//! other photo, or a browser without `ImageDecoder`, goes to `createImageBitmap`, upright and
+//! resized on decode to the working size, its pixels read through an `OffscreenCanvas`.
+//! Colours are kept as stored (no colour-space conversion), as the image crate keeps them and
+//! as the index's photos were read.
 
 use cf_engine::{
     DecodePlan, FaceError, MAX_DIMENSION, Photo, PixelOrder, plan_decode, working_size,
@@ -21,10 +22,11 @@ use web_sys::{
     OffscreenCanvasRenderingContext2d, PremultiplyAlpha, ResizeQuality, WorkerGlobalScope,
 };
 
-/// The photo in `bytes` and the milliseconds its decoding took, or `None` where the browser
-/// should not or could not decode it: the image crate's decoder then gives the reason (empty,
-/// unknown format, too large, damaged) in its own words.
-pub async fn in_browser(bytes: &[u8]) -> Option<(Photo, f64)> {
+/// The photo in `bytes` and the milliseconds its decoding took, or `None` where neither the
+/// image crate (for a JPEG within the working size) nor the browser decoded it: the engine's
+/// image crate decoding then gives the reason (empty, unknown format, too large, damaged) in
+/// its own words.
+pub async fn photo(bytes: &[u8]) -> Option<(Photo, f64)> {
     let started = crate::fetch::now_ms();
     let plan = match plan_decode(bytes) {
         Ok(plan) => Some(plan),

@@ -139,7 +139,7 @@ impl Worker for FaceWorker {
                 }
                 scope.send_future(async move {
                     let decoded = match &request {
-                        Request::Analyse { bytes, .. } => crate::decode::in_browser(bytes).await,
+                        Request::Analyse { bytes, .. } => crate::decode::photo(bytes).await,
                         _ => None,
                     };
                     Message::Decoded {
@@ -225,7 +225,7 @@ async fn portrait(url: &str) -> Result<cf_engine::Photo, cf_protocol::MorphProbl
                 DownloadError::Http(status) => format!("HTTP {status} for {url}"),
             },
         })?;
-    match crate::decode::in_browser(&bytes).await {
+    match crate::decode::photo(&bytes).await {
         Some((photo, _)) => Ok(photo),
         None => cf_engine::Photo::decode(&bytes).map_err(|error| MorphProblem::NoFaceInPortrait {
             detail: error.to_string(),
