@@ -5,7 +5,8 @@
 //   warm   photo chosen to matches shown, models and index loaded, per stage: the 1 MP photo,
 //          a 12 MP one (4032 x 3024, as a phone's camera gives; made by the browser's canvas
 //          from obama.jpg, JPEG quality 0.92) and a 12 MP group of twelve portraits; then the
-//          detector's second look for small faces, after the matches are shown;
+//          detector's second look for small faces and faces lying turned, after the matches
+//          are shown;
 //   first  a visitor's first photo, given 3 s after the page says it is ready (a new context
 //          each time): file to result, the page's and the peer's;
 //   visit  return visits to the first matches, in a browser profile on disk (as a visitor's
@@ -58,7 +59,7 @@ async function searchOnce(page, file = PHOTO) {
     const timing = document.querySelector("#timing");
     return timing && timing.dataset.seq !== previous && document.querySelector("#matches .card");
   }, seq, { timeout: 60_000, polling: 5 });
-  // The detector's second look (small faces) ends before the next photo is given, so that
+  // The detector's second look (small and turned faces) ends before the next photo is given, so that
   // its time is not counted in the next photo's (an older page has none: it passes at once).
   await page.waitForFunction(() => !document.querySelector('#photo-message[data-every-face="false"]'), null, { timeout: 60_000, polling: 5 });
   await page.waitForTimeout(100);
@@ -344,7 +345,7 @@ try {
   const groupFile = join(folder, "group.jpg");
   await writeFile(phoneFile, phone.buffer);
   await writeFile(groupFile, group.buffer);
-  // "second look": the detector's look for small faces, after the matches are shown.
+  // "second look": the detector's look for small and turned faces, after the matches are shown.
   const stages = ["decode", "detect", "landmarks", "align", "embed", "estimate", "search", "render", "total", "second look", "longest"];
   const peerStages = ["decode", "detect", "landmarks", "embed", "total", "longest"];
   // A stage an older page does not time (bench/page.mjs measures older builds side by side) reads "-".

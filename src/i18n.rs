@@ -110,11 +110,15 @@ pub struct Text {
     /// `{n}`.
     pub faces_found: &'static str,
     pub one_face_found: &'static str,
-    /// While the detector's second look, for small faces, runs.
+    /// While the detector's second look, for small faces and faces lying turned, runs.
     pub looking_for_more: &'static str,
     pub edit_hint: &'static str,
     /// `{n}`, `{count}`.
     pub face_label: &'static str,
+    /// After [`Text::face_label`], for a face found upside down.
+    pub face_upside_down: &'static str,
+    /// After [`Text::face_label`], for a face found lying on its side.
+    pub face_on_its_side: &'static str,
     pub drawn_face: &'static str,
     pub what_network_sees: &'static str,
     pub matches_title: &'static str,
@@ -221,9 +225,11 @@ static EN: Text = Text {
     no_face_found: "No face was found. Drag on the photo to draw a box around a face.",
     faces_found: "{n} faces found. Pick one by clicking its box.",
     one_face_found: "One face found.",
-    looking_for_more: "Looking for smaller faces…",
+    looking_for_more: "Looking for smaller or turned faces…",
     edit_hint: "Drag the box to move it, its corners to resize it, or drag on the photo to draw a new one. With the keyboard: arrows move, Shift+arrows resize.",
     face_label: "Face {n} of {count}",
+    face_upside_down: ", upside down",
+    face_on_its_side: ", on its side",
     drawn_face: "Face you drew",
     what_network_sees: "What the network sees",
     matches_title: "Your celebrity matches",
@@ -312,9 +318,11 @@ static RU: Text = Text {
     no_face_found: "Лиц не найдено. Обведите лицо рамкой, протянув по фото.",
     faces_found: "Найдено лиц: {n}. Выберите одно, нажав на его рамку.",
     one_face_found: "Найдено одно лицо.",
-    looking_for_more: "Ищем лица поменьше…",
+    looking_for_more: "Ищем лица поменьше и повёрнутые…",
     edit_hint: "Рамку можно перетащить, за углы — изменить размер, а протянув по фото — нарисовать новую. С клавиатуры: стрелки двигают, Shift+стрелки меняют размер.",
     face_label: "Лицо {n} из {count}",
+    face_upside_down: ", перевёрнуто",
+    face_on_its_side: ", на боку",
     drawn_face: "Нарисованное вами лицо",
     what_network_sees: "Что видит нейросеть",
     matches_title: "Похожие знаменитости",

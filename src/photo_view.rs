@@ -50,6 +50,7 @@ impl Drag {
                 y1: self.start.1,
                 x2: at.0,
                 y2: at.1,
+                quarter_turns: 0,
             }
             .normalised(width, height),
         }
@@ -142,6 +143,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
                     y1: at.1,
                     x2: at.0,
                     y2: at.1,
+                    quarter_turns: 0,
                 },
                 _ => match chosen_rect {
                     Some(rect) => rect,
@@ -239,16 +241,23 @@ pub fn photo_view(props: &PhotoProps) -> Html {
             _ => *face,
         };
         let label = if i < detected {
+            let lying = match face.quarter_turns % 4 {
+                0 => "",
+                2 => text.face_upside_down,
+                _ => text.face_on_its_side,
+            };
             fill(
                 text.face_label,
                 &[("n", &(i + 1).to_string()), ("count", &detected.to_string())],
-            )
+            ) + lying
         } else {
             text.drawn_face.to_string()
         };
+        let quarter_turns = face.quarter_turns.to_string();
         if chosen {
             html! {
                 <button type="button" class="face-box chosen" data-grip="move" data-face={i.to_string()}
+                    data-quarter-turns={quarter_turns}
                     aria-label={label} aria-pressed="true" data-style={placement(&rect, width, height)}
                     onkeydown={on_key.clone()} onkeyup={on_key_done.reform(|_: KeyboardEvent| ())}
                     onblur={on_key_done.reform(|_: FocusEvent| ())}>
@@ -262,6 +271,7 @@ pub fn photo_view(props: &PhotoProps) -> Html {
             let on_choose = props.on_choose.clone();
             html! {
                 <button type="button" class="face-box" data-grip="other" data-face={i.to_string()}
+                    data-quarter-turns={quarter_turns}
                     aria-label={label} aria-pressed="false" data-style={placement(&rect, width, height)}
                     onclick={Callback::from(move |_: MouseEvent| on_choose.emit(i))}>
                 </button>

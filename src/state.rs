@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use cf_protocol::{
     FaceRect, Filter, GenderChoice, Hit, LoadProblem, LoadStage, LoadTimes, PhotoProblem, Reply,
-    Request, StageTimes,
+    Request, StageTimes, TurnedFace,
 };
 use cf_shards::{Catalog, Manifest};
 
@@ -554,15 +554,30 @@ impl State {
             Reply::MoreFaces {
                 photo,
                 faces,
+                turned,
                 detect_ms,
                 ..
             } => {
                 // Taken for the photo shown whatever was asked about it since: these faces
-                // are added, and the boxes shown, chosen or drawn stay as they are.
+                // are added, and the boxes chosen or drawn stay as they are. A detected face
+                // seen turned takes its turned box unless the visitor moved it; if it is the
+                // one whose matches are shown, they were of a face read upside down or
+                // sideways, and are asked again.
                 let Some(current) = self.photo.as_mut().filter(|p| p.id == photo) else {
                     return;
                 };
                 let detected = current.faces.len() - current.drawn;
+                let mut chosen_turned = false;
+                for TurnedFace { index, was, now } in turned {
+                    let index = index as usize;
+                    if let Some(slot) = current.faces[..detected]
+                        .get_mut(index)
+                        .filter(|slot| **slot == was)
+                    {
+                        *slot = now;
+                        chosen_turned |= current.chosen == Some(index);
+                    }
+                }
                 let added = faces.len();
                 current.faces.splice(detected..detected, faces);
                 if let Some(chosen) = current.chosen.as_mut().filter(|c| **c >= detected) {
@@ -570,6 +585,9 @@ impl State {
                 }
                 current.every_face_found = true;
                 current.second_look_ms = Some(detect_ms);
+                if chosen_turned {
+                    self.match_chosen(None, None, now, effects);
+                }
             }
             Reply::Catalog { json } => {
                 let info = self.manifest.as_ref().and_then(|m| m.catalog.clone());

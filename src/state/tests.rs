@@ -50,6 +50,7 @@ fn face(x: f32) -> FaceRect {
         y1: 10.0,
         x2: x + 40.0,
         y2: 50.0,
+        quarter_turns: 0,
     }
 }
 
@@ -350,6 +351,7 @@ fn the_second_looks_faces_join_the_detected_ones_and_move_nothing_the_visitor_ch
         seq,
         photo,
         faces: vec![face(300.0), face(400.0)],
+        turned: vec![],
         detect_ms: 90.0,
     };
     let effects = state.reduce(Action::Reply(more.clone()), 3.0);
@@ -383,6 +385,55 @@ fn the_second_looks_faces_join_the_detected_ones_and_move_nothing_the_visitor_ch
     );
     state.reduce(Action::Reply(more), 6.0);
     assert_eq!(state.photo.as_ref().unwrap().faces, [face(0.0)]);
+}
+
+#[test]
+fn a_face_the_second_look_sees_upside_down_is_turned_and_matched_again() {
+    let (mut state, photo, seq) = page_with_two_faces();
+    let upside_down = |rect: FaceRect| FaceRect {
+        y2: rect.y2 + 4.0,
+        quarter_turns: 2,
+        ..rect
+    };
+    let turned = |index: u32, was: FaceRect| TurnedFace {
+        index,
+        was,
+        now: upside_down(was),
+    };
+    // Face 0, preselected and matched, lies upside down; face 1 too, but it is not chosen.
+    let more = Reply::MoreFaces {
+        seq,
+        photo,
+        faces: vec![],
+        turned: vec![turned(0, face(0.0)), turned(1, face(100.0))],
+        detect_ms: 90.0,
+    };
+    let effects = state.reduce(Action::Reply(more), 3.0);
+    let shown = state.photo.as_ref().unwrap();
+    assert_eq!(
+        shown.faces,
+        [upside_down(face(0.0)), upside_down(face(100.0))]
+    );
+    assert!(
+        matches!(sent(&effects)[..], [Request::Match { face: f, .. }] if *f == upside_down(face(0.0))),
+        "the chosen face is matched again, turned: {effects:?}"
+    );
+    assert!(shown.busy);
+
+    // A face the visitor has moved since keeps the visitor's box, and is not asked again.
+    let (mut state, photo, seq) = page_with_two_faces();
+    let moved = face(5.0);
+    state.reduce(Action::SetBox(moved), 2.0);
+    let more = Reply::MoreFaces {
+        seq,
+        photo,
+        faces: vec![],
+        turned: vec![turned(0, face(0.0))],
+        detect_ms: 90.0,
+    };
+    let effects = state.reduce(Action::Reply(more), 3.0);
+    assert!(sent(&effects).is_empty(), "{effects:?}");
+    assert_eq!(state.chosen_face(), Some(moved));
 }
 
 #[test]

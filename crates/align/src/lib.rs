@@ -7,8 +7,10 @@
 
 mod template;
 mod transform;
+mod turn;
 mod warp;
 
 pub use template::{ARCFACE_112, FivePoints, LayoutFault, face_layout_fault, five_from_68};
 pub use transform::{Point, Similarity};
+pub use turn::Turn;
 pub use warp::{RgbImage, resize_region_rgb, warp_rgb};

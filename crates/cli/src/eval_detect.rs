@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use cf_face::{Detector, DetectorKind};
+use cf_face::{Detector, DetectorKind, Turn};
 use cf_metrics::detection::{BANDS, DetectionTally, Rect, parse_boxes, parse_scored_boxes};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,6 +28,10 @@ pub struct EvalDetectArgs {
     /// YuNet's score thresholds to measure it at, side by side (default: the pipeline's).
     #[arg(long, value_delimiter = ',')]
     yunet_scores: Option<Vec<f32>>,
+    /// The score thresholds of `yunet`'s turned looks (faces lying on a side or upside down)
+    /// to measure it at, side by side (default: the pipeline's).
+    #[arg(long, value_delimiter = ',')]
+    turned_scores: Option<Vec<f32>>,
     /// RetinaFace's score thresholds to measure it at (in `retinaface` and
     /// `yunet-then-retinaface`), side by side (default: its own).
     #[arg(long, value_delimiter = ',')]
@@ -47,6 +51,17 @@ pub struct EvalDetectArgs {
     peer_scores: Vec<f32>,
     #[command(flatten)]
     models: ModelArgs,
+}
+
+/// The detector of this name (`yunet`, `yunet-upright`, …), or an error that names them all.
+pub fn detector_kind(name: &str) -> Result<DetectorKind> {
+    DetectorKind::ALL
+        .into_iter()
+        .find(|k| k.name() == name)
+        .with_context(|| {
+            let known: Vec<&str> = DetectorKind::ALL.iter().map(|k| k.name()).collect();
+            format!("unknown detector {name:?}; known: {}", known.join(", "))
+        })
 }
 
 fn parse_peer(text: &str) -> Result<(String, PathBuf), String> {
@@ -119,6 +134,8 @@ struct Pass {
     kept_by_event: BTreeMap<String, DetectionTally>,
     detect_seconds: f64,
     faces_seconds: f64,
+    /// Kept faces that a turned look found lying on a side or upside down.
+    turned_kept: usize,
 }
 
 pub fn run(args: EvalDetectArgs) -> Result<()> {
@@ -134,32 +151,34 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
         Some([none]) if none == "none" => Vec::new(),
         Some(names) => names
             .iter()
-            .map(|name| {
-                DetectorKind::ALL
-                    .into_iter()
-                    .find(|k| k.name() == name.as_str())
-                    .with_context(|| {
-                        let known: Vec<&str> = DetectorKind::ALL.iter().map(|k| k.name()).collect();
-                        format!(
-                            "unknown detector {name:?}; known: {}, or none",
-                            known.join(", ")
-                        )
-                    })
-            })
+            .map(|name| detector_kind(name))
             .collect::<Result<_>>()?,
         None => DetectorKind::ALL.to_vec(),
     };
     // Each detector once, or once per threshold asked for.
-    let mut runs: Vec<(DetectorKind, Option<f32>)> = Vec::new();
+    let mut runs: Vec<Run> = Vec::new();
     for &kind in &kinds {
         let scores = match kind {
-            DetectorKind::YuNet | DetectorKind::YuNetOneLook => &args.yunet_scores,
+            DetectorKind::YuNet | DetectorKind::YuNetUpright | DetectorKind::YuNetOneLook => {
+                &args.yunet_scores
+            }
             DetectorKind::RetinaFace | DetectorKind::YuNetThenRetinaFace => &args.retinaface_scores,
             DetectorKind::RfbStretch | DetectorKind::RfbLetterbox | DetectorKind::RfbTiles => &None,
         };
-        match scores {
-            Some(scores) => runs.extend(scores.iter().map(|&s| (kind, Some(s)))),
-            None => runs.push((kind, None)),
+        let scores: Vec<Option<f32>> = match scores {
+            Some(scores) => scores.iter().copied().map(Some).collect(),
+            None => vec![None],
+        };
+        let turned_scores: Vec<Option<f32>> = match (&args.turned_scores, kind) {
+            (Some(scores), DetectorKind::YuNet) => scores.iter().copied().map(Some).collect(),
+            _ => vec![None],
+        };
+        for &score in &scores {
+            runs.extend(turned_scores.iter().map(|&turned_score| Run {
+                kind,
+                score,
+                turned_score,
+            }));
         }
     }
     let passes = if runs.is_empty() {
@@ -176,12 +195,19 @@ pub fn run(args: EvalDetectArgs) -> Result<()> {
     Ok(())
 }
 
+/// One pass of one of our detectors: its kind, and its thresholds where not its own.
+struct Run {
+    kind: DetectorKind,
+    score: Option<f32>,
+    turned_score: Option<f32>,
+}
+
 /// Our detectors' passes over the set, one photo at a time on one core.
 fn own_passes(
     args: &EvalDetectArgs,
     photos: &[(String, Vec<Rect>)],
     ignore: &BTreeMap<String, Vec<Rect>>,
-    runs: &[(DetectorKind, Option<f32>)],
+    runs: &[Run],
 ) -> Result<Vec<(String, Pass)>> {
     let mut pipeline = args.models.pipeline()?;
     // Decoded once; the annotation is in the file's pixels, which the pipeline may have shrunk.
@@ -202,16 +228,18 @@ fn own_passes(
     progress.finish_and_clear();
 
     let mut passes = Vec::new();
-    for &(kind, threshold) in runs {
-        let mut detector = Detector::load(kind, |file| args.models.read_model(file))?;
-        if let Some(threshold) = threshold {
+    for run in runs {
+        let mut detector = Detector::load(run.kind, |file| args.models.read_model(file))?;
+        let mut name = run.kind.name().to_string();
+        if let Some(threshold) = run.score {
             detector.set_score_threshold(threshold);
+            name += &format!(" at {threshold}");
+        }
+        if let Some(threshold) = run.turned_score {
+            detector.set_turned_score_threshold(threshold);
+            name += &format!(", turned at {threshold}");
         }
         pipeline.set_detector(detector);
-        let name = match threshold {
-            Some(t) => format!("{} at {t}", kind.name()),
-            None => kind.name().to_string(),
-        };
         let mut pass = Pass {
             first_look: DetectionTally::default(),
             first_look_seconds: 0.0,
@@ -220,6 +248,7 @@ fn own_passes(
             kept_by_event: BTreeMap::new(),
             detect_seconds: 0.0,
             faces_seconds: 0.0,
+            turned_kept: 0,
         };
         let progress = ProgressBar::new(photos.len() as u64).with_style(
             ProgressStyle::with_template(&format!(
@@ -234,10 +263,12 @@ fn own_passes(
             let started = Instant::now();
             let first = pipeline.first_boxes(photo)?;
             let first_look = started.elapsed().as_secs_f64();
-            let mut boxes = first.clone();
-            boxes.extend(pipeline.more_boxes(photo, &first)?);
+            let boxes = pipeline
+                .more_boxes(photo, &first)?
+                .applied_to(first.clone());
             let detect = started.elapsed().as_secs_f64();
             let kept = pipeline.faces_in_boxes(photo, boxes.iter().copied())?;
+            pass.turned_kept += kept.iter().filter(|f| f.bbox.turn != Turn::Upright).count();
             pass.first_look_seconds += first_look;
             pass.detect_seconds += detect;
             pass.faces_seconds += started.elapsed().as_secs_f64();
@@ -321,6 +352,10 @@ fn report(
             1e3 * pass.first_look_seconds / n,
             1e3 * pass.detect_seconds / n,
             1e3 * pass.faces_seconds / n
+        );
+        println!(
+            "  {name}: kept faces lying turned (on a side or upside down): {}",
+            pass.turned_kept
         );
         for (event, tally) in &pass.kept_by_event {
             println!(

@@ -92,6 +92,8 @@ pub struct DetectArgs {
 struct FaceJson {
     bbox: [f32; 4],
     score: f32,
+    /// How the face lies, in degrees clockwise (0 upright, 180 upside down).
+    turned_degrees: u16,
     five_points: Vec<[f32; 2]>,
     landmarks: Vec<[f32; 2]>,
 }
@@ -107,6 +109,7 @@ pub fn detect(args: DetectArgs) -> Result<()> {
         .map(|f| FaceJson {
             bbox: [f.bbox.x1, f.bbox.y1, f.bbox.x2, f.bbox.y2],
             score: f.bbox.score,
+            turned_degrees: f.bbox.turn.degrees(),
             five_points: f.five.iter().map(|p| [p.x, p.y]).collect(),
             landmarks: f.landmarks.iter().map(|p| [p.x, p.y]).collect(),
         })

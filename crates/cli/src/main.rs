@@ -7,6 +7,7 @@ mod demo;
 mod eval;
 mod eval_detect;
 mod eval_morph;
+mod eval_turns;
 mod faces;
 mod index_dir;
 mod labels;
@@ -41,6 +42,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// How many annotated faces the detector finds, by size, and its false boxes per photo.
     EvalDetect(eval_detect::EvalDetectArgs),
+    /// Whether faces lying on a side or upside down are found and read: a centred dataset's
+    /// photos as they are and turned.
+    EvalTurns(eval_turns::EvalTurnsArgs),
     /// Whether the morph means something: its middle frame's embedding against both faces'.
     EvalMorph(eval_morph::EvalMorphArgs),
     /// Build the index (manifest, shards, catalog) and thumbnails from a celebrity photo folder.
@@ -68,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Embed(args) => faces::embed(args),
         Command::Eval(args) => eval::eval(args),
         Command::EvalDetect(args) => eval_detect::run(args),
+        Command::EvalTurns(args) => eval_turns::run(args),
         Command::EvalMorph(args) => eval_morph::run(args),
         Command::PackModels(args) => pack_models::run(args),
         Command::Query(args) => query::run(args),

@@ -8,7 +8,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use cf_engine::{Clock, Command, Engine};
 use cf_forest::{SearchOptions, Searcher};
-use cf_protocol::{FaceRect, Filter, GenderChoice, INDEX_BASE, MODELS_BASE, Reply, Request};
+use cf_protocol::{
+    FaceRect, Filter, GenderChoice, INDEX_BASE, MODELS_BASE, Reply, Request, TurnedFace,
+};
 use cf_shards::MemoryStore;
 use clap::{Args, ValueEnum};
 use image::RgbImage;
@@ -28,7 +30,8 @@ pub struct QueryArgs {
     #[arg(long, required_unless_present = "photo", conflicts_with = "photo")]
     item: Option<u32>,
     /// Photo whose face the page preselects is the query, answered by the page's own engine
-    /// as the page answers it: the filter, the gender estimate and the matches, as JSON.
+    /// as the page answers it (asked again where the second look finds the face lying turned):
+    /// the filter, the gender estimate and the matches, as JSON.
     #[arg(long)]
     photo: Option<PathBuf>,
     /// With --photo: the gender filter (auto: preset as the page presets it).
@@ -198,6 +201,11 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, Rgb
     // With --every-face: the faces still to ask for, in the page's order (the first look's,
     // then the second's), one at a time (a newer box supersedes queued ones, as in the page).
     let mut others: std::collections::VecDeque<FaceRect> = Default::default();
+    // The preselected face as the second look saw it lying turned: the page asks for it
+    // again, and that answer (`again`, its seq) replaces the first.
+    let mut preselected = None;
+    let mut turned_preselected = None;
+    let mut again = None;
     let mut asking = true;
     let mut seq = 1;
     loop {
@@ -233,22 +241,35 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, Rgb
                 Command::Reply(_, Reply::PhotoFailed { problem, .. }) => {
                     bail!("{}: {problem:?}", photo.display())
                 }
-                Command::Reply(_, Reply::Faces { faces, chosen, .. }) if args.every_face => {
-                    others.extend(
-                        faces
-                            .iter()
-                            .enumerate()
-                            .filter(|&(i, _)| Some(i) != chosen)
-                            .map(|(_, face)| *face),
-                    );
+                Command::Reply(_, Reply::Faces { faces, chosen, .. }) => {
+                    preselected = chosen;
+                    if args.every_face {
+                        others.extend(
+                            faces
+                                .iter()
+                                .enumerate()
+                                .filter(|&(i, _)| Some(i) != chosen)
+                                .map(|(_, face)| *face),
+                        );
+                    }
                 }
-                Command::Reply(_, Reply::MoreFaces { faces, .. }) if args.every_face => {
-                    others.extend(faces);
+                Command::Reply(_, Reply::MoreFaces { faces, turned, .. }) => {
+                    for TurnedFace { index, was, now } in turned {
+                        if Some(index as usize) == preselected {
+                            turned_preselected = Some(now);
+                        } else if let Some(slot) = others.iter_mut().find(|face| **face == was) {
+                            *slot = now;
+                        }
+                    }
+                    if args.every_face {
+                        others.extend(faces);
+                    }
                     ask_next = !asking;
                 }
                 Command::Reply(
                     _,
                     Reply::Matches {
+                        seq: answered,
                         face,
                         crop,
                         crop_side,
@@ -260,32 +281,40 @@ fn photo_matches(args: &QueryArgs, photo: &Path) -> Result<Vec<(PhotoAnswer, Rgb
                 ) => {
                     let crop = RgbImage::from_raw(crop_side, crop_side, crop)
                         .context("the engine's crop is not crop_side x crop_side RGB")?;
-                    answers.push((
-                        PhotoAnswer {
-                            face,
-                            gender: found_with.gender.unwrap_or(GenderChoice::Everyone).code(),
-                            well_known_only: found_with.well_known_only,
-                            woman,
-                            hits: hits
-                                .iter()
-                                .take(args.k)
-                                .map(|h| Found {
-                                    item: h.item,
-                                    distance: 1.0 - h.similarity,
-                                })
-                                .collect(),
-                        },
-                        crop,
-                    ));
-                    if !args.every_face {
-                        return Ok(answers);
+                    let answer = PhotoAnswer {
+                        face,
+                        gender: found_with.gender.unwrap_or(GenderChoice::Everyone).code(),
+                        well_known_only: found_with.well_known_only,
+                        woman,
+                        hits: hits
+                            .iter()
+                            .take(args.k)
+                            .map(|h| Found {
+                                item: h.item,
+                                distance: 1.0 - h.similarity,
+                            })
+                            .collect(),
+                    };
+                    match answers.first_mut() {
+                        Some(first) if again == Some(answered) => *first = (answer, crop),
+                        _ => answers.push((answer, crop)),
                     }
                     asking = false;
                     ask_next = true;
                 }
                 Command::Reply(..) => {}
             }
-            if ask_next && let Some(face) = others.pop_front() {
+            if !ask_next {
+                continue;
+            }
+            let next = match turned_preselected.take() {
+                Some(face) => {
+                    again = Some(seq + 1);
+                    Some(face)
+                }
+                None => others.pop_front(),
+            };
+            if let Some(face) = next {
                 seq += 1;
                 asking = true;
                 engine.received(

@@ -10,7 +10,7 @@ use cf_face::{
 use cf_forest::{SearchOptions, Searcher};
 use cf_protocol::{
     FaceRect, Filter, Hit, LoadProblem, LoadTimes, MorphFaceData, MorphProblem, PhotoProblem,
-    Reply, Request, StageTimes,
+    Reply, Request, StageTimes, TurnedFace,
 };
 use cf_shards::parse_manifest;
 
@@ -484,7 +484,7 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         let looked = pipeline.first_boxes(&photo).and_then(|boxes| {
             if boxes.is_empty() && second_look {
                 second_look = false;
-                pipeline.more_boxes(&photo, &[])
+                Ok(pipeline.more_boxes(&photo, &[])?.applied_to(boxes))
             } else {
                 Ok(boxes)
             }
@@ -555,16 +555,7 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         };
         match taken % 3 {
             0 => drop(pipeline.first_boxes(&photo)),
-            1 => drop(pipeline.face_in_box(
-                &photo,
-                FaceBox {
-                    x1: 80.0,
-                    y1: 60.0,
-                    x2: 240.0,
-                    y2: 260.0,
-                    score: 1.0,
-                },
-            )),
+            1 => drop(pipeline.face_in_box(&photo, FaceBox::new([80.0, 60.0, 240.0, 260.0], 1.0))),
             _ => {
                 let embedder = searchable.network.crop_embedder();
                 let crop_side = embedder.card().input_size;
@@ -581,12 +572,24 @@ impl<A: Copy + PartialEq, C: Clock> Engine<A, C> {
         let started = self.clock.now();
         // A failure here is not the visitor's: the first look's faces stand.
         let more = pipeline.more_boxes(photo, &look.seen).unwrap_or_default();
+        let turned = more
+            .turned
+            .into_iter()
+            .filter_map(|(index, face)| {
+                Some(TurnedFace {
+                    index: u32::try_from(index).ok()?,
+                    was: FaceRect::from(*look.seen.get(index)?),
+                    now: FaceRect::from(face),
+                })
+            })
+            .collect();
         Some(Command::Reply(
             look.asker,
             Reply::MoreFaces {
                 seq: look.seq,
                 photo: look.photo,
-                faces: more.into_iter().map(FaceRect::from).collect(),
+                faces: more.new.into_iter().map(FaceRect::from).collect(),
+                turned,
                 detect_ms: self.clock.now() - started,
             },
         ))

@@ -63,6 +63,7 @@ mod tests {
                 y1: 0.0,
                 x2: 30.0 + seq as f32,
                 y2: 30.0,
+                quarter_turns: 0,
             },
             filter: Filter::default(),
         }

@@ -10,6 +10,7 @@ use cf_engine::{Clock, Command, Engine, INDEX_BASE, MODELS_BASE, Readiness};
 use cf_forest::Searcher;
 use cf_protocol::{
     FaceRect, Filter, GenderChoice, LoadProblem, MorphProblem, PhotoProblem, Reply, Request,
+    TurnedFace,
 };
 use cf_shards::{FileStore, MemoryStore, parse_manifest};
 
@@ -403,6 +404,7 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
             y1: faces[0].y1 - grow,
             x2: faces[0].x2 + grow,
             y2: faces[0].y2 + grow,
+            quarter_turns: 0,
         };
         engine.received(
             PAGE,
@@ -431,6 +433,7 @@ fn a_photo_is_boxed_and_matched_as_the_index_itself_answers() {
                 y1: 10.0,
                 x2: 20.0,
                 y2: 20.0,
+                quarter_turns: 0,
             },
             filter: Filter::default(),
         },
@@ -650,30 +653,47 @@ fn group_photo(big: &cf_face::Photo, small: &[cf_face::Photo]) -> cf_face::Photo
     cf_face::Photo { width, height, rgb }
 }
 
-#[test]
-fn small_faces_come_from_the_second_look_after_the_first_looks_match_unless_a_photo_follows() {
-    let Some((store, photos)) = served_site() else {
-        return;
-    };
+/// The served site and a reader of the test photos, or `None` (a skip, unless required).
+fn site_and_photos() -> Option<(MemoryStore, impl Fn(&str) -> cf_face::Photo)> {
+    let (store, photos) = served_site()?;
     let Some(dir) = photos.filter(|p| p.join("obama2.jpg").exists()) else {
         assert!(std::env::var("CF_REQUIRE_MODELS").as_deref() != Ok("1"));
-        return;
+        return None;
     };
     let read =
-        |name: &str| cf_face::Photo::decode(&std::fs::read(dir.join(name)).unwrap()).unwrap();
-    // Portraits, where the face is much of the photo.
-    let small = [read("obama.jpg"), read("obama2.jpg"), read("obama.jpg")];
-    let group = group_photo(&read("obama.jpg"), &small);
-    let clock = TickingClock::default();
-    let mut engine: TestEngine = Engine::new(&clock);
+        move |name: &str| cf_face::Photo::decode(&std::fs::read(dir.join(name)).unwrap()).unwrap();
+    Some((store, read))
+}
+
+/// An engine with the shipped index's default network loaded.
+fn loaded_engine<'a>(store: &MemoryStore, clock: &'a TickingClock) -> TestEngine<'a> {
+    let mut engine: TestEngine = Engine::new(clock);
     engine.received(PAGE, load_request(&shipped_manifest(), "mobilefacenet192"));
-    settle(&mut engine, &store, &clock);
-    let analyse = |seq| Request::Analyse {
+    settle(&mut engine, store, clock);
+    engine
+}
+
+/// Analyse the photo handed over as decoded (`decoded_elsewhere`) for `seq`.
+fn analyse_decoded(seq: u32) -> Request {
+    Request::Analyse {
         seq,
         photo: seq,
         bytes: Vec::new(),
         filter: Filter::default(),
+    }
+}
+
+#[test]
+fn small_faces_come_from_the_second_look_after_the_first_looks_match_unless_a_photo_follows() {
+    let Some((store, read)) = site_and_photos() else {
+        return;
     };
+    // Portraits, where the face is much of the photo.
+    let small = [read("obama.jpg"), read("obama2.jpg"), read("obama.jpg")];
+    let group = group_photo(&read("obama.jpg"), &small);
+    let clock = TickingClock::default();
+    let mut engine = loaded_engine(&store, &clock);
+    let analyse = analyse_decoded;
 
     // The first look's faces and the preselected one's matches, at once; the small faces
     // after, not overlapping the first look's; a box the visitor chose meanwhile goes first.
@@ -882,4 +902,87 @@ fn grey_bmp() -> Vec<u8> {
     }
     bytes.resize(size as usize, 128);
     bytes
+}
+
+#[test]
+fn a_face_the_first_look_reads_upside_down_is_turned_by_the_second_and_matched_as_upright() {
+    let Some((store, read)) = site_and_photos() else {
+        return;
+    };
+    let upright = read("obama2.jpg");
+    let clock = TickingClock::default();
+    let mut engine = loaded_engine(&store, &clock);
+    let analyse = analyse_decoded;
+    let matches = |replies: &[Reply], wanted: u32| {
+        replies
+            .iter()
+            .find_map(|r| match r {
+                Reply::Matches { seq, hits, .. } if *seq == wanted => Some(hits.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no matches for {wanted}: {replies:?}"))
+    };
+    engine.decoded_elsewhere(1, upright.clone(), 20.0);
+    engine.received(PAGE, analyse(1));
+    let as_upright = matches(&settle(&mut engine, &store, &clock), 1);
+
+    // Upside down, the first look boxes the face but reads it upright (its matches mean
+    // nothing); the second look says it lies upside down.
+    engine.decoded_elsewhere(2, upright.turned(cf_face::Turn::Half), 20.0);
+    engine.received(PAGE, analyse(2));
+    let replies = settle(&mut engine, &store, &clock);
+    let [
+        Reply::Faces { faces, .. },
+        Reply::Matches { hits: misread, .. },
+        Reply::MoreFaces {
+            faces: more,
+            turned,
+            ..
+        },
+    ] = &replies[..]
+    else {
+        panic!("{replies:?}");
+    };
+    assert_eq!((faces.len(), faces[0].quarter_turns), (1, 0), "{faces:?}");
+    assert!(more.is_empty(), "{more:?}");
+    let [TurnedFace { index: 0, was, now }] = turned[..] else {
+        panic!("{turned:?}");
+    };
+    assert_eq!((was, now.quarter_turns), (faces[0], 2));
+    let best = |hits: &[cf_protocol::Hit], n: usize| -> Vec<u32> {
+        hits.iter().take(n).map(|hit| hit.item).collect()
+    };
+    let upright_best = best(&as_upright, 5);
+    assert!(
+        best(misread, 5)
+            .iter()
+            .all(|item| !upright_best.contains(item)),
+        "read upside down, none of the five best is upright's: {:?} {upright_best:?}",
+        best(misread, 5)
+    );
+
+    // The page then asks for the turned box: the face is read as it is upright.
+    engine.received(
+        PAGE,
+        Request::Match {
+            seq: 3,
+            photo: 2,
+            face: now,
+            filter: Filter::default(),
+        },
+    );
+    let read = matches(&settle(&mut engine, &store, &clock), 3);
+    assert!(
+        best(&read, 3)
+            .iter()
+            .all(|item| upright_best.contains(item)),
+        "the three best are among upright's five: {:?} {upright_best:?}",
+        best(&read, 3)
+    );
+    assert!(
+        (read[0].similarity - as_upright[0].similarity).abs() < 0.03,
+        "{:?} {:?}",
+        read[0],
+        as_upright[0]
+    );
 }

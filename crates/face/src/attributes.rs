@@ -127,13 +127,7 @@ mod tests {
 
     fn face(x1: f32, y1: f32, x2: f32, y2: f32) -> Face {
         Face {
-            bbox: FaceBox {
-                x1,
-                y1,
-                x2,
-                y2,
-                score: 1.0,
-            },
+            bbox: FaceBox::new([x1, y1, x2, y2], 1.0),
             landmarks: Vec::new(),
             five: [cf_align::Point::default(); 5],
         }

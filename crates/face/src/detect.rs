@@ -3,6 +3,8 @@
 //! for `cfaces eval-detect` to compare against, and RetinaFace is measured as a second look
 //! (docs/MODELS.md has the figures).
 
+use cf_align::Turn;
+
 use crate::retinaface::{self, RetinaFace};
 use crate::rfb::{self, Rfb};
 use crate::yunet::{self, YuNet};
@@ -13,8 +15,15 @@ pub const FILES: [&str; 2] = yunet::FILES;
 const YUNET_THEN_RETINAFACE_FILES: [&str; 3] = [yunet::FILES[0], yunet::FILES[1], retinaface::FILE];
 /// At most this many boxes go into the overlap resolution (a crowd of 300 is well within).
 const TOP_K: usize = 1000;
+/// How much higher a turned look must score a first-look face to take it for a turned one.
+/// Scores alone cannot always tell: on LFW's 13,233 upright photos three faces scored
+/// 0.004-0.013 higher turned than upright (and were misread so before this margin), while of
+/// 223 LFW faces turned upside down that the first look boxed, one scored 0.001 higher turned,
+/// the others 0.022 and more (docs/MODELS.md). Upright photos are what visitors mostly give.
+const TURN_MARGIN: f32 = 0.02;
 
-/// A face box in photo pixels, with the detector's confidence.
+/// A face box in photo pixels, with the detector's confidence and how the face lies in it
+/// (upright, or turned: the look that found it saw the photo turned by [`Turn::undone`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FaceBox {
     pub x1: f32,
@@ -22,9 +31,11 @@ pub struct FaceBox {
     pub x2: f32,
     pub y2: f32,
     pub score: f32,
+    pub turn: Turn,
 }
 
 impl FaceBox {
+    /// An upright face's box.
     pub fn new([x1, y1, x2, y2]: [f32; 4], score: f32) -> Self {
         FaceBox {
             x1,
@@ -32,6 +43,7 @@ impl FaceBox {
             x2,
             y2,
             score,
+            turn: Turn::Upright,
         }
     }
     /// The box of centre (`cx`, `cy`) and size `w` x `h` in a network's input, in photo pixels
@@ -42,13 +54,15 @@ impl FaceBox {
         scale: f32,
         score: f32,
     ) -> Option<Self> {
-        let found = FaceBox {
-            x1: (cx - w / 2.0) / scale,
-            y1: (cy - h / 2.0) / scale,
-            x2: (cx + w / 2.0) / scale,
-            y2: (cy + h / 2.0) / scale,
+        let found = FaceBox::new(
+            [
+                (cx - w / 2.0) / scale,
+                (cy - h / 2.0) / scale,
+                (cx + w / 2.0) / scale,
+                (cy + h / 2.0) / scale,
+            ],
             score,
-        };
+        );
         (found.area() > 0.0 && found.area().is_finite()).then_some(found)
     }
     pub fn width(&self) -> f32 {
@@ -77,8 +91,11 @@ impl FaceBox {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DetectorKind {
     /// YuNet in two looks: the photo fitted into its 320 x 320 input, its shape kept, then,
-    /// where it is larger, into 640 x 640 for the faces the first look missed: the pipeline's.
+    /// where it is larger, into 640 x 640 for the faces the first look missed, and in 320 turned
+    /// a quarter either way and upside down for faces lying so: the pipeline's.
     YuNet,
+    /// YuNet's two looks without the turned ones (the pipeline's detection before them).
+    YuNetUpright,
     /// YuNet in one look, at the smallest input that holds the photo, else 640 (the pipeline's
     /// detection before it took two looks).
     YuNetOneLook,
@@ -98,8 +115,9 @@ pub enum DetectorKind {
 }
 
 impl DetectorKind {
-    pub const ALL: [DetectorKind; 7] = [
+    pub const ALL: [DetectorKind; 8] = [
         DetectorKind::YuNet,
+        DetectorKind::YuNetUpright,
         DetectorKind::YuNetOneLook,
         DetectorKind::RfbStretch,
         DetectorKind::RfbLetterbox,
@@ -111,6 +129,7 @@ impl DetectorKind {
     pub fn name(self) -> &'static str {
         match self {
             DetectorKind::YuNet => "yunet",
+            DetectorKind::YuNetUpright => "yunet-upright",
             DetectorKind::YuNetOneLook => "yunet-one-look",
             DetectorKind::RfbStretch => "rfb-stretch",
             DetectorKind::RfbLetterbox => "rfb-letterbox",
@@ -123,7 +142,9 @@ impl DetectorKind {
     /// The packed model files it loads.
     pub fn files(self) -> &'static [&'static str] {
         match self {
-            DetectorKind::YuNet | DetectorKind::YuNetOneLook => &yunet::FILES,
+            DetectorKind::YuNet | DetectorKind::YuNetUpright | DetectorKind::YuNetOneLook => {
+                &yunet::FILES
+            }
             DetectorKind::RetinaFace => &[retinaface::FILE],
             DetectorKind::YuNetThenRetinaFace => &YUNET_THEN_RETINAFACE_FILES,
             DetectorKind::RfbStretch | DetectorKind::RfbLetterbox | DetectorKind::RfbTiles => {
@@ -157,7 +178,9 @@ impl Detector {
             Ok::<_, FaceError>(Network::Rfb(Rfb::new(&read(rfb::FILE)?, layout)?))
         };
         let network = match kind {
-            DetectorKind::YuNet | DetectorKind::YuNetOneLook => Network::YuNet(YuNet::load(read)?),
+            DetectorKind::YuNet | DetectorKind::YuNetUpright | DetectorKind::YuNetOneLook => {
+                Network::YuNet(YuNet::load(read)?)
+            }
             DetectorKind::RfbStretch => rfb(rfb::Layout::Stretch, &mut read)?,
             DetectorKind::RfbLetterbox => rfb(rfb::Layout::Letterbox, &mut read)?,
             DetectorKind::RfbTiles => rfb(rfb::Layout::Tiles, &mut read)?,
@@ -191,15 +214,23 @@ impl Detector {
         true
     }
 
-    /// Every face in the photo: the first look's, most confident first, then the second
-    /// look's (see [`Detector::first_look`]). An empty list when there is none.
-    pub fn detect(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
-        let mut found = self.first_look(photo)?;
-        if self.needs_second_look(photo) {
-            let more = self.second_look(photo, &found)?;
-            found.extend(more);
+    /// Sets the score threshold of YuNet's turned looks (`false` where there are none).
+    pub fn set_turned_score_threshold(&mut self, threshold: f32) -> bool {
+        match (&mut self.network, self.kind) {
+            (Network::YuNet(yunet), DetectorKind::YuNet) => {
+                yunet.set_turned_score_threshold(threshold);
+                true
+            }
+            _ => false,
         }
-        Ok(found)
+    }
+
+    /// Every face in the photo: the first look's, most confident first (some of them seen
+    /// turned by the second look), then the second look's new ones (see
+    /// [`Detector::first_look`]). An empty list when there is none.
+    pub fn detect(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
+        let found = self.first_look(photo)?;
+        Ok(self.second_look(photo, &found)?.applied_to(found))
     }
 
     /// The faces a quick look finds, most confident first: YuNet's at 320, every face of the
@@ -211,7 +242,7 @@ impl Detector {
             return Ok(Vec::new());
         }
         let (found, iou) = match (&self.network, self.kind) {
-            (Network::YuNet(yunet), DetectorKind::YuNet) => {
+            (Network::YuNet(yunet), DetectorKind::YuNet | DetectorKind::YuNetUpright) => {
                 (yunet.first_look(photo)?, yunet::NMS_IOU)
             }
             (Network::YuNet(yunet), _) => (yunet.candidates(photo)?, yunet::NMS_IOU),
@@ -226,10 +257,15 @@ impl Detector {
         Ok(best_of_overlapping(found, iou))
     }
 
-    /// True where [`Detector::second_look`] may find more faces in the photo.
+    /// True where [`Detector::second_look`] may find more faces in the photo, or see some of
+    /// the first look's turned: for the pipeline's, any photo (the turned looks).
     pub fn needs_second_look(&self, photo: &Photo) -> bool {
+        if photo.width == 0 || photo.height == 0 {
+            return false;
+        }
         match (&self.network, self.kind) {
-            (Network::YuNet(yunet), DetectorKind::YuNet)
+            (Network::YuNet(_), DetectorKind::YuNet) => true,
+            (Network::YuNet(yunet), DetectorKind::YuNetUpright)
             | (Network::YuNetThenRetinaFace(yunet, _), _) => yunet.has_second_look(photo),
             _ => false,
         }
@@ -244,23 +280,71 @@ impl Detector {
         }
     }
 
-    /// The faces of the second look that no box of `seen` (the first look's) overlaps, most
-    /// confident first: the first look's boxes stay as they were shown.
-    pub fn second_look(&self, photo: &Photo, seen: &[FaceBox]) -> Result<Vec<FaceBox>, FaceError> {
+    /// What the second look adds to `seen` (the first look's boxes): the faces no box of
+    /// `seen` overlaps, and the boxes of `seen` that a turned look scores higher, turned.
+    pub fn second_look(&self, photo: &Photo, seen: &[FaceBox]) -> Result<SecondLook, FaceError> {
         if !self.needs_second_look(photo) {
-            return Ok(Vec::new());
+            return Ok(SecondLook::default());
         }
-        let found = match &self.network {
-            Network::YuNet(yunet) => best_of_overlapping(yunet.second_look(photo)?, yunet::NMS_IOU),
-            Network::YuNetThenRetinaFace(_, retinaface) => {
-                best_of_overlapping(retinaface.candidates(photo)?, retinaface::NMS_IOU)
+        let (mut found, iou) = match &self.network {
+            Network::YuNet(yunet) if yunet.has_second_look(photo) => {
+                (yunet.second_look(photo)?, yunet::NMS_IOU)
             }
-            _ => return Ok(Vec::new()),
+            Network::YuNet(_) => (Vec::new(), yunet::NMS_IOU),
+            Network::YuNetThenRetinaFace(_, retinaface) => {
+                (retinaface.candidates(photo)?, retinaface::NMS_IOU)
+            }
+            _ => return Ok(SecondLook::default()),
         };
-        Ok(found
-            .into_iter()
-            .filter(|new| seen.iter().all(|old| old.iou(new) <= yunet::NMS_IOU))
-            .collect())
+        if let (Network::YuNet(yunet), DetectorKind::YuNet) = (&self.network, self.kind) {
+            found.extend(yunet.turned_looks(photo)?);
+        }
+        let mut look = SecondLook::default();
+        for face in best_of_overlapping(found, iou) {
+            let overlapped = seen
+                .iter()
+                .enumerate()
+                .map(|(index, old)| (index, old.iou(&face)))
+                .filter(|(_, overlap)| *overlap > yunet::NMS_IOU)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            match overlapped {
+                None => look.new.push(face),
+                // Most confident first: the first turned box over a face is its best.
+                Some((index, _))
+                    if face.turn != seen[index].turn
+                        && face.score > seen[index].score + TURN_MARGIN
+                        && look.turned.iter().all(|(other, _)| *other != index) =>
+                {
+                    look.turned.push((index, face))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(look)
+    }
+}
+
+/// What a second look adds to the first look's faces.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SecondLook {
+    /// The faces the first look missed, most confident first.
+    pub new: Vec<FaceBox>,
+    /// Faces of the first look (by their place in its list) that lie turned: a turned look
+    /// scored them higher than the upright one did, by [`TURN_MARGIN`] or more. Its box
+    /// replaces the first look's.
+    pub turned: Vec<(usize, FaceBox)>,
+}
+
+impl SecondLook {
+    /// The first look's boxes with this look's turned ones in their places, then the new ones.
+    pub fn applied_to(self, mut seen: Vec<FaceBox>) -> Vec<FaceBox> {
+        for (index, face) in self.turned {
+            if let Some(slot) = seen.get_mut(index) {
+                *slot = face;
+            }
+        }
+        seen.extend(self.new);
+        seen
     }
 }
 

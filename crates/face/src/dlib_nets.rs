@@ -259,13 +259,7 @@ mod tests {
             rgb,
         };
         let face = Face {
-            bbox: crate::FaceBox {
-                x1: 0.0,
-                y1: 0.0,
-                x2: 128.0,
-                y2: 128.0,
-                score: 1.0,
-            },
+            bbox: crate::FaceBox::new([0.0, 0.0, 128.0, 128.0], 1.0),
             five: cf_align::five_from_68(&landmarks).unwrap(),
             landmarks,
         };

@@ -25,7 +25,8 @@ impl Landmarker {
     }
 
     /// The 68 landmarks of the face in `face`, in photo pixels. The box is first clipped to the
-    /// photo (a hand-drawn box may reach outside it).
+    /// photo (a hand-drawn box may reach outside it); a turned face is read from its box turned
+    /// upright, the network having seen upright faces only.
     pub fn landmarks(&self, photo: &Photo, face: &FaceBox) -> Result<Vec<Point>, FaceError> {
         let x1 = face.x1.max(0.0);
         let y1 = face.y1.max(0.0);
@@ -35,7 +36,9 @@ impl Landmarker {
         if !(w >= 1.0 && h >= 1.0) {
             return Err(FaceError::BoxOutside([face.x1, face.y1, face.x2, face.y2]));
         }
+        let upright = face.turn.undone();
         let crop = resize_region_rgb(photo.view(), (x1, y1, w, h), SIZE, SIZE)
+            .and_then(|crop| upright.turn_pixels(&crop, (SIZE, SIZE), 3))
             .ok_or(FaceError::BoxOutside([face.x1, face.y1, face.x2, face.y2]))?;
         // OpenCV's RGB → gray weights, as the network's training pipeline used.
         let input: Vec<f32> = crop
@@ -57,7 +60,10 @@ impl Landmarker {
                 })?;
         Ok(values
             .chunks_exact(2)
-            .map(|xy| Point::new(x1 + xy[0] * w, y1 + xy[1] * h))
+            .map(|xy| {
+                let (x, y) = upright.point_before((xy[0], xy[1]), (1.0, 1.0));
+                Point::new(x1 + x * w, y1 + y * h)
+            })
             .collect())
     }
 }

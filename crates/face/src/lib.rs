@@ -27,7 +27,8 @@ mod tensorflow_import;
 mod yunet;
 
 pub use attributes::{Attribute, AttributeNet};
-pub use detect::{Detector, DetectorKind, FaceBox};
+pub use cf_align::Turn;
+pub use detect::{Detector, DetectorKind, FaceBox, SecondLook};
 pub use dlib_nets::{DlibAttribute, DlibAttributeNet, face_chip};
 pub use embed::{ChannelOrder, Embedder, Layout, NetworkCard};
 pub use image::metadata::Orientation;

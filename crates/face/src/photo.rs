@@ -93,6 +93,15 @@ impl Photo {
         }
     }
 
+    /// The photo turned by `turn`, pixel for pixel.
+    pub fn turned(&self, turn: cf_align::Turn) -> Photo {
+        let (width, height) = turn.turned_size((self.width, self.height));
+        let rgb = turn
+            .turn_pixels(&self.rgb, (self.width, self.height), 3)
+            .expect("a photo's pixels fill it");
+        Photo { width, height, rgb }
+    }
+
     /// A borrowed view for the alignment functions.
     pub fn view(&self) -> cf_align::RgbImage<'_> {
         cf_align::RgbImage {

@@ -2,7 +2,7 @@
 
 use cf_align::{FivePoints, Point, face_layout_fault, five_from_68};
 
-use crate::{Detector, DetectorKind, FaceBox, FaceError, Landmarker, Photo};
+use crate::{Detector, DetectorKind, FaceBox, FaceError, Landmarker, Photo, SecondLook};
 
 /// The packed files the pipeline loads: the detector's, then the landmark network's.
 pub const PIPELINE_FILES: [&str; 3] = [
@@ -62,8 +62,9 @@ impl FacePipeline {
         self.detector.prepare_second_look()
     }
 
-    /// The second look's boxes that none of `seen` overlaps ([`Detector::second_look`]).
-    pub fn more_boxes(&self, photo: &Photo, seen: &[FaceBox]) -> Result<Vec<FaceBox>, FaceError> {
+    /// What the second look adds to the first look's boxes `seen` ([`Detector::second_look`]):
+    /// the faces none of them overlaps, and those of them that lie turned.
+    pub fn more_boxes(&self, photo: &Photo, seen: &[FaceBox]) -> Result<SecondLook, FaceError> {
         self.detector.second_look(photo, seen)
     }
 
@@ -166,13 +167,7 @@ mod tests {
 
     fn face(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> Face {
         Face {
-            bbox: FaceBox {
-                x1,
-                y1,
-                x2,
-                y2,
-                score,
-            },
+            bbox: FaceBox::new([x1, y1, x2, y2], score),
             landmarks: Vec::new(),
             five: [Point::new(0.0, 0.0); 5],
         }
@@ -212,20 +207,8 @@ mod tests {
 
     #[test]
     fn a_larger_but_doubtful_box_is_not_preselected() {
-        let actor = FaceBox {
-            x1: 300.0,
-            y1: 100.0,
-            x2: 420.0,
-            y2: 250.0,
-            score: 0.995,
-        };
-        let blur = FaceBox {
-            x1: 0.0,
-            y1: 0.0,
-            x2: 250.0,
-            y2: 300.0,
-            score: 0.78,
-        };
+        let actor = FaceBox::new([300.0, 100.0, 420.0, 250.0], 0.995);
+        let blur = FaceBox::new([0.0, 0.0, 250.0, 300.0], 0.78);
         assert_eq!(preselect(&[blur, actor]), Some(1));
         // Among confident faces, size still decides: the nearest person, not the best score.
         let near = FaceBox {

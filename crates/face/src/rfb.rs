@@ -94,12 +94,11 @@ impl Rfb {
             .chunks_exact(2)
             .zip(boxes.chunks_exact(4))
             .filter(|(s, _)| s[1] >= SCORE_THRESHOLD)
-            .map(|(s, b)| FaceBox {
-                x1: x + b[0] * w,
-                y1: y + b[1] * h,
-                x2: x + b[2] * w,
-                y2: y + b[3] * h,
-                score: s[1],
+            .map(|(s, b)| {
+                FaceBox::new(
+                    [x + b[0] * w, y + b[1] * h, x + b[2] * w, y + b[3] * h],
+                    s[1],
+                )
             })
             .filter(|b| b.area() > 0.0)
             .collect())

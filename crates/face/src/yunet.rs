@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use cf_align::resize_region_rgb;
+use cf_align::{Turn, resize_region_rgb};
 
 use crate::{FaceBox, FaceError, Photo, Preparation, Runnable, load_packed, run};
 
@@ -27,8 +27,17 @@ pub(crate) const INPUT_SHAPES: [[usize; 4]; 2] =
 const STRIDES: [usize; 3] = [8, 16, 32];
 /// Chosen on the annotated group photos (`cfaces eval-detect --yunet-scores`, docs/MODELS.md).
 pub(crate) const SCORE_THRESHOLD: f32 = 0.78;
+/// The turned looks' threshold, chosen on the same photos (`cfaces eval-detect
+/// --turned-scores`, docs/MODELS.md): the lowest that keeps their false boxes at 0.10 a photo
+/// (0.78 gave 0.12), each turned look being one more chance of a false box; every LFW face
+/// turned any way is still found at it.
+pub(crate) const TURNED_SCORE_THRESHOLD: f32 = 0.85;
 /// OpenCV's default.
 pub(crate) const NMS_IOU: f32 = 0.3;
+/// The turns the turned looks stand upright: a face lying on either side, and one upside
+/// down (YuNet finds faces turned up to about 45 degrees either way upright, so these four
+/// cover every angle).
+const TURNED: [Turn; 3] = [Turn::Clockwise, Turn::Half, Turn::Anticlockwise];
 
 /// Which output holds what, per stride: the model's outputs are told apart by their shapes
 /// (`[1, cells, 1]` for both scores, `[1, cells, 4]` boxes, `[1, cells, 10]` key points), not
@@ -78,6 +87,7 @@ impl Side {
 pub(crate) struct YuNet {
     sizes: Vec<Side>,
     score_threshold: f32,
+    turned_score_threshold: f32,
 }
 
 impl YuNet {
@@ -101,11 +111,16 @@ impl YuNet {
         Ok(YuNet {
             sizes,
             score_threshold: SCORE_THRESHOLD,
+            turned_score_threshold: TURNED_SCORE_THRESHOLD,
         })
     }
 
     pub(crate) fn set_score_threshold(&mut self, threshold: f32) {
         self.score_threshold = threshold;
+    }
+
+    pub(crate) fn set_turned_score_threshold(&mut self, threshold: f32) {
+        self.turned_score_threshold = threshold;
     }
 
     /// The first look's boxes over the score threshold, in photo pixels, before overlaps are
@@ -124,6 +139,25 @@ impl YuNet {
     pub(crate) fn second_look(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
         let last = self.sizes.last().ok_or(FaceError::Degenerate)?;
         last.prepared()?.candidates(photo, self.score_threshold)
+    }
+
+    /// The first look's network on the photo turned a quarter either way and a half turn, so
+    /// that a face lying on its side (which the upright looks miss) or upside down (which they
+    /// box, but see upright) stands upright: the boxes over the turned looks' threshold, in
+    /// photo pixels, each with the turn its face lies in.
+    pub(crate) fn turned_looks(&self, photo: &Photo) -> Result<Vec<FaceBox>, FaceError> {
+        let threshold = self.turned_score_threshold;
+        let first = self
+            .sizes
+            .first()
+            .ok_or(FaceError::Degenerate)?
+            .prepared()?;
+        let (pixels, scale) = first.input_pixels(photo)?;
+        let mut found = Vec::new();
+        for turn in TURNED {
+            found.extend(first.look(&pixels, scale, threshold, turn)?);
+        }
+        Ok(found)
     }
 
     /// Prepares every side now, rather than on its first look.
@@ -204,11 +238,41 @@ impl AtSide {
     }
 
     fn candidates(&self, photo: &Photo, threshold: f32) -> Result<Vec<FaceBox>, FaceError> {
+        let (pixels, scale) = self.input_pixels(photo)?;
+        self.look(&pixels, scale, threshold, Turn::Upright)
+    }
+
+    /// The photo as this side's input sees it (RGB, fitted into the square top left), and the
+    /// factor from photo pixels to the input.
+    fn input_pixels(&self, photo: &Photo) -> Result<(Vec<u8>, f32), FaceError> {
         let side = self.side;
         let scale = input_scale(side, photo.width, photo.height);
         let seen = side as f32 / scale;
         let pixels = resize_region_rgb(photo.view(), (0.0, 0.0, seen, seen), side, side)
             .ok_or(FaceError::Degenerate)?;
+        Ok((pixels, scale))
+    }
+
+    /// The boxes of faces lying `turn` in the input `pixels` ([`AtSide::input_pixels`]): the
+    /// network sees the input turned by `turn.undone()`, and its boxes are turned back.
+    fn look(
+        &self,
+        pixels: &[u8],
+        scale: f32,
+        threshold: f32,
+        turn: Turn,
+    ) -> Result<Vec<FaceBox>, FaceError> {
+        let side = self.side;
+        let upright = turn.undone();
+        let turned;
+        let pixels = if turn == Turn::Upright {
+            pixels
+        } else {
+            turned = upright
+                .turn_pixels(pixels, (side, side), 3)
+                .ok_or(FaceError::Degenerate)?;
+            &turned
+        };
         let plane = side * side;
         let mut input = vec![0f32; 3 * plane];
         for (i, rgb) in pixels.chunks_exact(3).enumerate() {
@@ -226,6 +290,16 @@ impl AtSide {
                 threshold,
                 scale,
             ));
+        }
+        if turn != Turn::Upright {
+            // The decoded boxes are in photo pixels of the turned square input.
+            let square = side as f32 / scale;
+            for face in &mut found {
+                let corners = [face.x1, face.y1, face.x2, face.y2];
+                [face.x1, face.y1, face.x2, face.y2] =
+                    upright.box_before(corners, (square, square));
+                face.turn = turn;
+            }
         }
         Ok(found)
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use cf_face::{
     Detector, DetectorKind, Embedder, FaceBox, FacePipeline, Network, NetworkCard, NetworkSpec,
-    Photo,
+    Photo, Turn,
 };
 
 struct Fixture {
@@ -107,13 +107,15 @@ fn a_box_given_by_hand_goes_through_the_same_path() {
     assert_eq!(same_box, detected);
     // A visitor's box, a little larger and off-centre, still finds the same face.
     let b = detected.bbox;
-    let moved = FaceBox {
-        x1: b.x1 - 0.08 * b.width(),
-        y1: b.y1 - 0.05 * b.height(),
-        x2: b.x2 + 0.05 * b.width(),
-        y2: b.y2 + 0.08 * b.height(),
-        score: 1.0,
-    };
+    let moved = FaceBox::new(
+        [
+            b.x1 - 0.08 * b.width(),
+            b.y1 - 0.05 * b.height(),
+            b.x2 + 0.05 * b.width(),
+            b.y2 + 0.08 * b.height(),
+        ],
+        1.0,
+    );
     let by_hand = pipeline.face_in_box(&photo, moved).unwrap();
     let similarity = cosine(
         &embedder.embed(&photo, &detected).unwrap(),
@@ -121,13 +123,7 @@ fn a_box_given_by_hand_goes_through_the_same_path() {
     );
     assert!(similarity > 0.8, "hand-drawn box: {similarity}");
     // A box outside the photo is refused with its reason.
-    let outside = FaceBox {
-        x1: -500.0,
-        y1: -500.0,
-        x2: -100.0,
-        y2: -100.0,
-        score: 1.0,
-    };
+    let outside = FaceBox::new([-500.0, -500.0, -100.0, -100.0], 1.0);
     assert!(pipeline.face_in_box(&photo, outside).is_err());
 }
 
@@ -364,4 +360,41 @@ fn the_gender_estimate_reads_the_test_photos_men_as_men() {
             assert!((35.0..80.0).contains(&years), "{name}: {years} years");
         }
     }
+}
+
+#[test]
+fn a_face_lying_on_its_side_or_upside_down_is_found_turned_and_read_upright() {
+    let Some(fx) = fixture() else { return };
+    let pipeline = fx.pipeline();
+    let network = Network::load(NetworkSpec::IDENTITY, |file| Ok(fx.read(file))).unwrap();
+    let upright = fx.photo("obama.jpg");
+    let faces = pipeline.faces(&upright).unwrap();
+    assert_eq!(faces.len(), 1);
+    assert_eq!(
+        faces[0].bbox.turn,
+        Turn::Upright,
+        "an upright face is not turned"
+    );
+    let reference = network.embed(&upright, &faces[0]).unwrap();
+    for turn in [Turn::Clockwise, Turn::Half, Turn::Anticlockwise] {
+        let photo = upright.turned(turn);
+        let faces = pipeline.faces(&photo).unwrap();
+        assert_eq!(faces.len(), 1, "{turn:?}: {faces:?}");
+        let face = &faces[0];
+        assert_eq!(face.bbox.turn, turn);
+        // The box is the upright box turned with the photo.
+        let (width, height) = (upright.width as f32, upright.height as f32);
+        let [x1, y1, x2, y2] = turn.box_before(
+            [face.bbox.x1, face.bbox.y1, face.bbox.x2, face.bbox.y2],
+            (width, height),
+        );
+        let back = FaceBox::new([x1, y1, x2, y2], 1.0);
+        assert!(back.iou(&faces_of(&pipeline, &upright)) > 0.7, "{turn:?}");
+        let similarity = cosine(&network.embed(&photo, face).unwrap(), &reference);
+        assert!(similarity > 0.97, "{turn:?}: cosine {similarity}");
+    }
+}
+
+fn faces_of(pipeline: &FacePipeline, photo: &Photo) -> FaceBox {
+    pipeline.faces(photo).unwrap()[0].bbox
 }

@@ -174,6 +174,18 @@ impl From<cf_forest::Neighbour> for Hit {
     }
 }
 
+/// A face of [`Reply::Faces`] that the second look saw lying turned (upside down, say): the
+/// first look saw it upright, so its landmarks, and any matches of it, were wrong.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct TurnedFace {
+    /// Its place in [`Reply::Faces`]' list.
+    pub index: u32,
+    /// The box [`Reply::Faces`] gave.
+    pub was: FaceRect,
+    /// Its box and turn as the turned look saw it.
+    pub now: FaceRect,
+}
+
 /// A reply from the worker. Replies about a photo repeat the `seq` of the request they answer.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub enum Reply {
@@ -212,18 +224,20 @@ pub enum Reply {
         height: u32,
         faces: Vec<FaceRect>,
         chosen: Option<usize>,
-        /// A [`Reply::MoreFaces`] follows: the detector takes a second look for small faces.
+        /// A [`Reply::MoreFaces`] follows: the detector takes a second look for small faces
+        /// and for faces lying on a side or upside down.
         second_look: bool,
         times: StageTimes,
     },
     /// The faces the detector's second look found in the photo besides those of
-    /// [`Reply::Faces`], most confident first (often none): every face is now found. It
-    /// repeats the `seq` of the photo's `Analyse`, and is taken whatever was asked since about
-    /// the same photo.
+    /// [`Reply::Faces`], most confident first (often none), and those of its faces that lie
+    /// turned: every face is now found. It repeats the `seq` of the photo's `Analyse`, and is
+    /// taken whatever was asked since about the same photo.
     MoreFaces {
         seq: u32,
         photo: u32,
         faces: Vec<FaceRect>,
+        turned: Vec<TurnedFace>,
         /// The second look's time.
         detect_ms: f64,
     },
@@ -335,6 +349,7 @@ mod tests {
             y1: 2.0,
             x2: 3.5,
             y2: 4.0,
+            quarter_turns: 2,
         };
         let requests = [
             Request::Load {
@@ -414,6 +429,14 @@ mod tests {
                 seq: 1,
                 photo: 2,
                 faces: vec![face],
+                turned: vec![TurnedFace {
+                    index: 1,
+                    was: FaceRect {
+                        quarter_turns: 0,
+                        ..face
+                    },
+                    now: face,
+                }],
                 detect_ms: 80.5,
             },
             Reply::Matches {
@@ -554,6 +577,7 @@ mod tests {
             y1: 0.0,
             x2: 20.0,
             y2: 20.0,
+            quarter_turns: 0,
         };
         let match_box = |seq| Request::Match {
             seq,

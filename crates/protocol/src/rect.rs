@@ -12,6 +12,10 @@ pub struct FaceRect {
     pub y1: f32,
     pub x2: f32,
     pub y2: f32,
+    /// How the face lies in the box, in quarter turns clockwise (0 upright, 1 its top to the
+    /// right, 2 upside down, 3 its top to the left: cf-face's `Turn`), as the detector found
+    /// it; a box the visitor draws is taken as upright, one moved or resized keeps its turn.
+    pub quarter_turns: u8,
 }
 
 impl FaceRect {
@@ -32,6 +36,7 @@ impl FaceRect {
             y1: self.y1.min(self.y2),
             x2: self.x1.max(self.x2),
             y2: self.y1.max(self.y2),
+            quarter_turns: self.quarter_turns,
         }
     }
 
@@ -49,6 +54,7 @@ impl FaceRect {
             y1: rect.y1.clamp(0.0, height),
             x2: rect.x2.clamp(0.0, width),
             y2: rect.y2.clamp(0.0, height),
+            quarter_turns: rect.quarter_turns,
         }
     }
 
@@ -61,6 +67,7 @@ impl FaceRect {
             y1: self.y1 + dy,
             x2: self.x2 + dx,
             y2: self.y2 + dy,
+            quarter_turns: self.quarter_turns,
         }
     }
 
@@ -97,6 +104,7 @@ impl From<cf_face::FaceBox> for FaceRect {
             y1: face.y1,
             x2: face.x2,
             y2: face.y2,
+            quarter_turns: face.turn.quarters(),
         }
     }
 }
@@ -106,11 +114,8 @@ impl From<cf_face::FaceBox> for FaceRect {
 impl From<FaceRect> for cf_face::FaceBox {
     fn from(rect: FaceRect) -> cf_face::FaceBox {
         cf_face::FaceBox {
-            x1: rect.x1,
-            y1: rect.y1,
-            x2: rect.x2,
-            y2: rect.y2,
-            score: 1.0,
+            turn: cf_face::Turn::from_quarters(rect.quarter_turns),
+            ..cf_face::FaceBox::new([rect.x1, rect.y1, rect.x2, rect.y2], 1.0)
         }
     }
 }
@@ -126,6 +131,7 @@ mod tests {
             y1: -5.0,
             x2: 20.0,
             y2: 80.0,
+            quarter_turns: 0,
         };
         let inside = drawn.normalised(100.0, 60.0);
         assert_eq!(
@@ -134,7 +140,8 @@ mod tests {
                 x1: 20.0,
                 y1: 0.0,
                 x2: 100.0,
-                y2: 60.0
+                y2: 60.0,
+                quarter_turns: 0,
             }
         );
         let moved = inside.moved(50.0, -10.0, 100.0, 60.0);
@@ -145,15 +152,19 @@ mod tests {
     }
 
     #[test]
-    fn a_dragged_corner_resizes_and_may_cross_the_opposite_side() {
+    fn a_dragged_corner_resizes_and_may_cross_the_opposite_side_keeping_the_turn() {
         let rect = FaceRect {
             x1: 10.0,
             y1: 10.0,
             x2: 50.0,
             y2: 40.0,
+            quarter_turns: 2,
         };
         let bigger = rect.resized(false, false, 20.0, 5.0, 100.0, 100.0);
         assert_eq!((bigger.x2, bigger.y2), (70.0, 45.0));
+        // An upside-down face stays upside down in its resized or moved box.
+        assert_eq!(bigger.quarter_turns, 2);
+        assert_eq!(rect.moved(5.0, 5.0, 100.0, 100.0).quarter_turns, 2);
         let crossed = rect.resized(true, true, 60.0, 0.0, 100.0, 100.0);
         assert_eq!((crossed.x1, crossed.x2), (50.0, 70.0));
         let outside = rect.resized(true, true, -30.0, -30.0, 100.0, 100.0);
@@ -167,6 +178,7 @@ mod tests {
             y1: side,
             x2: side,
             y2: 0.0,
+            quarter_turns: 0,
         };
         assert!(square(MIN_FACE_SIDE).readable());
         assert!(!square(MIN_FACE_SIDE - 0.5).readable());
