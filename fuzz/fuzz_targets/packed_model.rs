@@ -1,5 +1,5 @@
-//! A packed model (tract NNEF tar with int8 weights), as the pipeline loads one: read,
-//! dequantised and prepared to run.
+//! A packed model (a tar of the graph, as its syntax tree or as NNEF text, and int8 weights),
+//! as the pipeline loads one: read, dequantised and prepared to run.
 #![no_main]
 
 use cf_face::{Detector, DetectorKind};

@@ -131,7 +131,7 @@ impl DlibAttributeNet {
     pub fn new(attribute: DlibAttribute, packed: &[u8]) -> Result<Self, FaceError> {
         Ok(DlibAttributeNet {
             attribute,
-            model: load_packed(attribute.name(), packed, Preparation::Full)?,
+            model: load_packed(attribute.name(), packed, Preparation::OptimizeOnly)?,
         })
     }
 

@@ -114,7 +114,7 @@ pub struct Embedder {
 impl Embedder {
     /// Loads the network described by `card` from its ONNX bytes.
     pub fn new(card: NetworkCard, bytes: &[u8]) -> Result<Self, FaceError> {
-        let model = load_packed(card.name, bytes, Preparation::Full)?;
+        let model = load_packed(card.name, bytes, Preparation::TransposesRemoved)?;
         Ok(Embedder { card, model })
     }
 

@@ -10,6 +10,7 @@ mod attributes;
 pub mod detect;
 mod dlib_nets;
 mod embed;
+pub mod graph_tree;
 pub mod landmarks;
 mod look;
 mod network;

@@ -1,8 +1,8 @@
 //! Packing: each model file as fetched from its package (ONNX, TensorFlow Lite or a frozen
 //! TensorFlow graph, float32) becomes
 //! the file the pipeline loads, natively and in the browser: tract's NNEF, an uncompressed tar of
-//! `graph.nnef` (the graph, already simplified by tract for the fixed input shape) and one `.dat`
-//! per tensor, except that every large float32 weight `L` is stored as `L.q.dat` (int8) and
+//! `graph.bin` (the graph, already simplified by tract for the fixed input shape, as NNEF's syntax
+//! tree: `crate::graph_tree`) and one `.dat` per tensor, except that every large float32 weight `L` is stored as `L.q.dat` (int8) and
 //! `L.scale.dat` (float32, one per channel; `crate::quantize`). The loader (`crate::load_packed`)
 //! turns those back into `L` before tract builds the graph, so the graph is the float one.
 //!
@@ -295,8 +295,9 @@ fn quantize_tensors(tensors: &mut HashMap<Identifier, Arc<Tensor>>) -> TractResu
     Ok(())
 }
 
-/// The tar tract writes (`graph.nnef`, then each tensor as `<label>.dat` in label order), with a
-/// fixed timestamp so that the bytes depend on the model alone.
+/// The tar tract writes (its graph, then each tensor as `<label>.dat` in label order), with a
+/// fixed timestamp so that the bytes depend on the model alone; the graph is its syntax tree
+/// (`graph.bin`, `crate::graph_tree`) where tract writes NNEF text (`graph.nnef`).
 fn write_tar(
     nnef: &tract_nnef::framework::Nnef,
     proto: &tract_nnef::ProtoModel,
@@ -311,9 +312,16 @@ fn write_tar(
         archive.append_data(&mut header, path, data)?;
         Ok(())
     };
-    let mut graph = vec![];
-    tract_nnef::ast::dump::Dumper::new(nnef, &mut graph).document(&proto.doc)?;
-    append("graph.nnef", &graph)?;
+    // The tree as tract reads it back from its own text, which renames what NNEF does not
+    // allow in a name (`420.0` becomes `_420_0`): the loader then builds the very graph it
+    // built when the tar held that text.
+    let mut text = vec![];
+    tract_nnef::ast::dump::Dumper::new(nnef, &mut text).document(&proto.doc)?;
+    let document = tract_nnef::ast::parse::parse_document(std::str::from_utf8(&text)?)?;
+    append(
+        crate::packed::GRAPH_TREE,
+        &crate::graph_tree::write(&document),
+    )?;
     let mut labels: Vec<&Identifier> = proto.tensors.keys().collect();
     labels.sort();
     for label in labels {

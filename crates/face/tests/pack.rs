@@ -69,3 +69,87 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The entry `name` of tar `bytes`.
+fn tar_entry(bytes: &[u8], name: &str) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(bytes);
+    for entry in archive.entries().ok()? {
+        let mut entry = entry.ok()?;
+        if entry.path().ok()?.to_str() == Some(name) {
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).ok()?;
+            return Some(data);
+        }
+    }
+    None
+}
+
+#[test]
+fn each_packed_graph_is_a_syntax_tree_that_tract_writes_and_parses_back_the_same() {
+    let models = std::env::var_os("CF_MODELS").map(PathBuf::from);
+    let nnef = tract_nnef::framework::Nnef::default();
+    let mut checked = 0;
+    for packing in &MODEL_PACKINGS {
+        let Some(bytes) = models
+            .as_ref()
+            .and_then(|m| std::fs::read(m.join(packing.packed)).ok())
+        else {
+            continue;
+        };
+        assert!(
+            tar_entry(&bytes, "graph.nnef").is_none(),
+            "{}",
+            packing.packed
+        );
+        let tree = tar_entry(&bytes, "graph.bin").expect("a packed graph");
+        let document = cf_face::graph_tree::read(&tree).unwrap();
+        let mut text = Vec::new();
+        tract_nnef::ast::dump::Dumper::new(&nnef, &mut text)
+            .document(&document)
+            .unwrap();
+        let parsed =
+            tract_nnef::ast::parse::parse_document(std::str::from_utf8(&text).unwrap()).unwrap();
+        assert_eq!(parsed, document, "{}", packing.packed);
+        assert_eq!(cf_face::graph_tree::write(&document), tree);
+        checked += 1;
+    }
+    if std::env::var("CF_REQUIRE_MODELS").as_deref() == Ok("1") {
+        assert_eq!(checked, MODEL_PACKINGS.len());
+    }
+}
+
+#[test]
+fn a_damaged_graph_is_refused_with_the_reason() {
+    let relu = tract_nnef::ast::parse::parse_document(
+        "version 1.0;\ngraph network(input) -> (output)\n{\n  input = external<scalar>(shape = [1, 3, 4, 4]);\n  output = relu(input);\n}\n",
+    )
+    .unwrap();
+    let tar_with_tree = |tree: &[u8]| {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_ustar();
+        header.set_size(tree.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, "graph.bin", tree).unwrap();
+        builder.into_inner().unwrap()
+    };
+    let load = |bytes: Vec<u8>| {
+        cf_face::Detector::load(
+            cf_face::DetectorKind::RfbStretch,
+            move |_| Ok(bytes.clone()),
+        )
+    };
+    let tree = cf_face::graph_tree::write(&relu);
+    // The whole tree loads (a detector of the wrong shape is refused later, for its outputs).
+    let whole = load(tar_with_tree(&tree)).err().map(|e| e.to_string());
+    assert!(
+        whole.as_deref().is_none_or(|e| !e.contains("graph.bin")),
+        "{whole:?}"
+    );
+    let cut = load(tar_with_tree(&tree[..tree.len() - 3]))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(cut.contains("its graph.bin ends early"), "{cut}");
+}
