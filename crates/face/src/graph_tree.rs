@@ -343,10 +343,14 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
 
+    fn u32(&mut self) -> Read<usize> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
+    }
+
     /// A count of things each written in at least one byte: never more than the bytes left.
     fn count(&mut self) -> Read<usize> {
-        let bytes = self.take(4)?;
-        let value = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        let value = self.u32()?;
         if value > self.bytes.len() {
             return Err(format!(
                 "counts {value}, more than the {} bytes left",
@@ -357,8 +361,7 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self) -> Read<String> {
-        let bytes = self.take(4)?;
-        let index = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        let index = self.u32()?;
         self.strings
             .get(index)
             .cloned()
