@@ -44,6 +44,66 @@ test("after a first visit the page works offline: reload with the network cut, g
   await context.close();
 });
 
+/** A first visit, until the service worker controls the page (its copies are in). */
+async function firstVisit(context) {
+  const page = await context.newPage();
+  await page.goto(env.site.url);
+  await ready(page);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+  return page;
+}
+
+/** The responses to the face worker's wasm while `visit` runs on `page`. */
+async function workerWasmResponses(page, visit) {
+  const responses = [];
+  const listen = (response) => {
+    if (/\/worker-[0-9a-f]{16}_bg\.wasm/.test(response.url())) responses.push(response);
+  };
+  page.on("response", listen);
+  await visit();
+  page.off("response", listen);
+  return responses;
+}
+
+test("a return visit takes the face worker's wasm from the browser's HTTP cache, where V8 keeps its compiled code", async () => {
+  const context = await env.browser.newContext();
+  const page = await firstVisit(context);
+  const responses = await workerWasmResponses(page, async () => {
+    await page.reload();
+    await ready(page);
+  });
+  assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true, "the page is the service worker's");
+  assert.deepEqual(
+    responses.map((r) => [new URL(r.url()).search, r.status(), r.fromServiceWorker()]),
+    [["", 200, false]],
+    "one request, at the wasm's own address, answered without the service worker",
+  );
+  await context.close();
+});
+
+test("offline with the browser's HTTP cache emptied, the worker's wasm comes from the service worker's copy", async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1000, height: 1000 } });
+  const page = await firstVisit(context);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.clearBrowserCache");
+  await context.setOffline(true);
+  const responses = await workerWasmResponses(page, async () => {
+    await page.reload();
+    await ready(page);
+  });
+  assert.deepEqual(
+    responses.map((r) => [new URL(r.url()).search, r.status(), r.fromServiceWorker()]),
+    [["?offline", 200, true]],
+    "the plain request failed; the copy at ?offline came from the service worker",
+  );
+  const offline = await givePhoto(page, photo("obama.jpg"));
+  assert.ok(offline.length >= 10, "matches with the network off");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a return visit downloads nothing again: files named by their hash kept, the others revalidated", async () => {
   const context = await env.browser.newContext();
   const page = await context.newPage();
