@@ -224,10 +224,12 @@ pub fn app(props: &AppProps) -> Html {
     let state = store.state.borrow().clone();
     let text = state.lang.text();
 
-    // The service worker's install downloads the page's files again to keep them: only once the
-    // models are ready, so that on a first visit it does not compete with them (measured).
-    use_effect_with(state.network.is_some(), |&ready| {
-        if ready {
+    // The service worker's install reads the page's files again and stores them: only once the
+    // models are ready and no photo waits for its matches, so that on a first visit it competes
+    // with neither (measured: docs/BENCHMARKS.md).
+    let service_worker_asked = use_mut_ref(|| false);
+    use_effect_with(state.settled(), move |&settled| {
+        if settled && !service_worker_asked.replace(true) {
             register_service_worker();
         }
     });

@@ -249,6 +249,12 @@ impl State {
         }
     }
 
+    /// Nothing the visitor waits for is on its way: a network is ready and no photo waits for
+    /// its answer. The page leaves what can wait (the service worker's install) until then.
+    pub fn settled(&self) -> bool {
+        self.network.is_some() && self.photo.as_ref().is_none_or(|photo| !photo.busy)
+    }
+
     /// The chosen face of the current photo.
     pub fn chosen_face(&self) -> Option<FaceRect> {
         let photo = self.photo.as_ref()?;

@@ -225,6 +225,35 @@ fn a_photo_is_analysed_its_preselected_face_matched_and_the_time_kept() {
 }
 
 #[test]
+fn the_page_is_settled_once_a_network_is_ready_and_no_photo_waits_for_its_answer() {
+    let mut state = State::new(Lang::En);
+    state.reduce(
+        Action::IndexFound {
+            manifest: manifest(),
+            json: Rc::new("{}".into()),
+        },
+        0.0,
+    );
+    assert!(!state.settled(), "the first network is still loading");
+    // A photo given while the network loads: asked at once, answered once it is ready.
+    let (photo, seq) = give_photo(&mut state, "blob:1", 1.0);
+    state.reduce(Action::Reply(ready("mobilefacenet192")), 5.0);
+    assert!(
+        !state.settled(),
+        "ready, but the photo waits for its answer"
+    );
+    state.reduce(
+        Action::Reply(faces_reply(photo, seq, vec![face(0.0)], Some(0))),
+        6.0,
+    );
+    assert!(!state.settled(), "its faces are in, its matches are not");
+    state.reduce(Action::Reply(matches_reply(photo, seq, face(0.0), 1)), 7.0);
+    assert!(state.settled(), "the matches are shown");
+    give_photo(&mut state, "blob:2", 8.0);
+    assert!(!state.settled(), "the next photo waits");
+}
+
+#[test]
 fn a_photo_is_shown_once_the_worker_reads_it_and_a_refused_one_never() {
     let mut state = ready_page();
     let (refused, refused_seq) = give_photo(&mut state, "blob:1", 0.0);
