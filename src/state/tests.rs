@@ -74,16 +74,21 @@ fn to_morph_worker(effects: &[Effect]) -> Vec<&MorphRequest> {
         .collect()
 }
 
-/// A page whose index is found and whose first network is ready.
-fn ready_page() -> State {
-    let mut state = State::new(Lang::En);
-    let effects = state.reduce(
+/// The index's manifest found, at time 0: the first network's load is asked for.
+fn index_found(state: &mut State) -> Vec<Effect> {
+    state.reduce(
         Action::IndexFound {
             manifest: manifest(),
             json: Rc::new("{}".into()),
         },
         0.0,
-    );
+    )
+}
+
+/// A page whose index is found and whose first network is ready.
+fn ready_page() -> State {
+    let mut state = State::new(Lang::En);
+    let effects = index_found(&mut state);
     assert!(matches!(
         sent(&effects)[..],
         [Request::Load { network, .. }] if network == "mobilefacenet192"
@@ -227,13 +232,7 @@ fn a_photo_is_analysed_its_preselected_face_matched_and_the_time_kept() {
 #[test]
 fn the_page_is_settled_once_a_network_is_ready_and_no_photo_waits_for_its_answer() {
     let mut state = State::new(Lang::En);
-    state.reduce(
-        Action::IndexFound {
-            manifest: manifest(),
-            json: Rc::new("{}".into()),
-        },
-        0.0,
-    );
+    index_found(&mut state);
     assert!(!state.settled(), "the first network is still loading");
     // A photo given while the network loads: asked at once, answered once it is ready.
     let (photo, seq) = give_photo(&mut state, "blob:1", 1.0);
@@ -499,13 +498,7 @@ fn choosing_drawing_and_a_network_switch_each_ask_for_a_match() {
 #[test]
 fn a_failed_first_load_is_an_index_problem_and_a_failed_second_one_a_network_problem() {
     let mut state = State::new(Lang::Ru);
-    state.reduce(
-        Action::IndexFound {
-            manifest: manifest(),
-            json: Rc::new("{}".into()),
-        },
-        0.0,
-    );
+    index_found(&mut state);
     let problem = LoadProblem::Http {
         file: "fr_detect.nnef.tar".into(),
         status: 404,
