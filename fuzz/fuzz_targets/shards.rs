@@ -7,7 +7,7 @@ use arbitrary::Arbitrary;
 use cf_forest::{SearchOptions, Searcher};
 use cf_shards::{
     FORMAT_VERSION, FileEntry, ForestLayout, NetworkIndex, SHARD_HEADER_BYTES, SHARD_MAGIC,
-    Storage, decode_network, file_entry,
+    Storage, decode_fetched_network, decode_network, file_entry,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -96,9 +96,14 @@ fuzz_target!(|declared: Declared| {
         models: Vec::new(),
     };
     let shards: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+    // The shards' checksums match their entries, so the page's way (checksums already
+    // verified by the fetch) must come to the same outcome.
+    let fetched = decode_fetched_network(&network, &shards);
     let Ok(index) = decode_network(&network, &shards) else {
+        assert!(fetched.is_err(), "the fetched shards decoded where the files did not");
         return;
     };
+    assert!(fetched.is_ok(), "the files decoded where the fetched shards did not");
     let index = index.as_index();
     let query: Vec<f32> = (0..index.dim())
         .map(|i| ((i * 7) % 5) as f32 - 2.0)

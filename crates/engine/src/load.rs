@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use cf_face::{DlibAttribute, DlibAttributeNet, FacePipeline, Network, NetworkSpec};
 use cf_protocol::{INDEX_BASE, LoadProblem, LoadStage, LoadTimes, MODELS_BASE};
 use cf_shards::{
-    AnyIndex, Catalog, FetchError, FileEntry, FileStore, Manifest, decode_network, fetch_verified,
+    AnyIndex, Catalog, FetchError, FileEntry, FileStore, Manifest, decode_fetched_network,
+    fetch_verified,
 };
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
@@ -235,7 +236,7 @@ async fn load_network<S: FileStore, C: Clock>(
     report(LoadStage::Preparing, total, total);
     let index = timed(clock, &mut times.index, || {
         let shards: Vec<&[u8]> = shard_bytes.iter().map(Vec::as_slice).collect();
-        decode_network(entry, &shards).map_err(|e| LoadProblem::Index {
+        decode_fetched_network(entry, &shards).map_err(|e| LoadProblem::Index {
             detail: e.to_string(),
         })
     })?;

@@ -251,8 +251,20 @@ pub fn verify_shard<'a>(
     expected_offset: u64,
     bytes: &'a [u8],
 ) -> Result<&'a [u8], ShardError> {
-    let file = || entry.file.clone();
     verify_file(entry, bytes)?;
+    shard_payload(entry, position, count, expected_offset, bytes)
+}
+
+/// [`verify_shard`] but for the length and checksum, already checked: the header and its
+/// place in the sequence, and the payload.
+fn shard_payload<'a>(
+    entry: &FileEntry,
+    position: usize,
+    count: usize,
+    expected_offset: u64,
+    bytes: &'a [u8],
+) -> Result<&'a [u8], ShardError> {
+    let file = || entry.file.clone();
     if bytes.len() < SHARD_HEADER_BYTES || bytes[..8] != SHARD_MAGIC {
         return Err(ShardError::BadMagic { file: file() });
     }
@@ -342,6 +354,32 @@ impl Sections {
 /// Reads a network's index back from its shard files (in manifest order), verifying lengths,
 /// checksums, headers, sizes and the forest's structure. Never panics on bad input.
 pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex, ShardError> {
+    decode_shards(entry, shards, Checksums::Verify)
+}
+
+/// [`decode_network`] for shards as [`crate::fetch_verified`] returns them, whose length and
+/// SHA-256 it checked against these same manifest entries: they are not hashed a second time
+/// (in the page, in wasm, that was most of the index's 40 ms of a first visit). Everything
+/// else is verified as [`decode_network`] verifies it.
+pub fn decode_fetched_network(
+    entry: &NetworkIndex,
+    fetched: &[&[u8]],
+) -> Result<AnyIndex, ShardError> {
+    decode_shards(entry, fetched, Checksums::AlreadyVerified)
+}
+
+/// Whether [`decode_shards`] checks each shard's length and SHA-256 against the manifest.
+#[derive(Clone, Copy, PartialEq)]
+enum Checksums {
+    Verify,
+    AlreadyVerified,
+}
+
+fn decode_shards(
+    entry: &NetworkIndex,
+    shards: &[&[u8]],
+    checksums: Checksums,
+) -> Result<AnyIndex, ShardError> {
     let network = || entry.name.clone();
     if shards.len() != entry.shards.len() {
         return Err(ShardError::ShardCount {
@@ -378,7 +416,13 @@ pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex
     let held = shards.iter().map(|s| s.len() as u64).sum::<u64>();
     let mut blob = Vec::with_capacity(expected.min(held) as usize);
     for (position, (shard, bytes)) in entry.shards.iter().zip(shards).enumerate() {
-        let payload = verify_shard(shard, position, shards.len(), blob.len() as u64, bytes)?;
+        let offset = blob.len() as u64;
+        let payload = match checksums {
+            Checksums::Verify => verify_shard(shard, position, shards.len(), offset, bytes)?,
+            Checksums::AlreadyVerified => {
+                shard_payload(shard, position, shards.len(), offset, bytes)?
+            }
+        };
         if blob.len() as u64 + payload.len() as u64 > expected {
             return Err(ShardError::BlobSize {
                 network: network(),

@@ -6,7 +6,7 @@ use cf_forest::{
 };
 use cf_shards::{
     AnyIndex, FORMAT_VERSION, Manifest, NetworkIndex, NetworkInfo, SHARD_HEADER_BYTES, ShardError,
-    decode_network, encode_network, parse_manifest,
+    decode_fetched_network, decode_network, encode_network, parse_manifest,
 };
 use cf_synthetic::{ClusteredSpec, clustered};
 
@@ -276,6 +276,57 @@ fn every_kind_of_damage_has_its_own_error() {
     assert!(matches!(
         decode(&huge, &shards),
         Err(ShardError::Sizes { .. })
+    ));
+}
+
+#[test]
+fn fetched_shards_decode_to_the_same_index_and_their_headers_are_still_checked() {
+    let (_, queries, entry, shards) = encoded("i8");
+    let slices: Vec<&[u8]> = shards.iter().map(Vec::as_slice).collect();
+    let read = decode_network(&entry, &slices).unwrap();
+    let fetched = decode_fetched_network(&entry, &slices).unwrap();
+    assert_eq!(fetched.forest(), read.forest());
+    let mut searcher = Searcher::new();
+    let options = SearchOptions::nearest(10).candidates(100);
+    for q in queries.chunks_exact(DIM) {
+        assert_eq!(
+            fetched.search(&mut searcher, q, &options),
+            read.search(&mut searcher, q, &options)
+        );
+    }
+    // Whatever the checksums say (the fetch checked them), the headers and the sizes are
+    // read as strictly: the same damage as above, the manifest not resealed.
+    let fetched_decode = |entry: &NetworkIndex, shards: &[Vec<u8>]| {
+        let slices: Vec<&[u8]> = shards.iter().map(Vec::as_slice).collect();
+        decode_fetched_network(entry, &slices)
+    };
+    let mut magic = shards.clone();
+    magic[0][0] = b'X';
+    assert!(matches!(
+        fetched_decode(&entry, &magic),
+        Err(ShardError::BadMagic { .. })
+    ));
+    let mut swapped = shards.clone();
+    swapped.swap(1, 2);
+    assert!(matches!(
+        fetched_decode(&entry, &swapped),
+        Err(ShardError::ShardPosition { .. })
+    ));
+    let mut offset = shards.clone();
+    offset[1][24] ^= 1;
+    assert!(matches!(
+        fetched_decode(&entry, &offset),
+        Err(ShardError::ShardOffset { .. })
+    ));
+    assert!(matches!(
+        fetched_decode(&entry, &shards[..2]),
+        Err(ShardError::ShardCount { given: 2, .. })
+    ));
+    let mut wrong_count = entry.clone();
+    wrong_count.items += 1;
+    assert!(matches!(
+        fetched_decode(&wrong_count, &shards),
+        Err(ShardError::BlobSize { .. })
     ));
 }
 
