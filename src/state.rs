@@ -597,7 +597,8 @@ impl State {
             }
             Reply::Catalog { json } => {
                 let info = self.manifest.as_ref().and_then(|m| m.catalog.clone());
-                match info.map(|info| (Catalog::decode(&info, &json), info)) {
+                // The worker sends the catalog as it fetched and verified it.
+                match info.map(|info| (Catalog::decode_fetched(&info, &json), info)) {
                     Some((Ok(catalog), info)) => {
                         self.people = Some(People::new(catalog, &info.thumbnails))
                     }

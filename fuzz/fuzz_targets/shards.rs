@@ -100,10 +100,16 @@ fuzz_target!(|declared: Declared| {
     // verified by the fetch) must come to the same outcome.
     let fetched = decode_fetched_network(&network, &shards);
     let Ok(index) = decode_network(&network, &shards) else {
-        assert!(fetched.is_err(), "the fetched shards decoded where the files did not");
+        assert!(
+            fetched.is_err(),
+            "the fetched shards decoded where the files did not"
+        );
         return;
     };
-    assert!(fetched.is_ok(), "the files decoded where the fetched shards did not");
+    assert!(
+        fetched.is_ok(),
+        "the files decoded where the fetched shards did not"
+    );
     let index = index.as_index();
     let query: Vec<f32> = (0..index.dim())
         .map(|i| ((i * 7) % 5) as f32 - 2.0)

@@ -205,9 +205,10 @@ async fn load_network<S: FileStore, C: Clock>(
     let catalog_bytes = next_files(catalog_files.len()).await?;
     let catalog = match (&manifest.catalog, catalog_bytes.into_iter().next()) {
         (Some(info), Some(bytes)) => {
-            let catalog = Catalog::decode(info, &bytes).map_err(|e| LoadProblem::Index {
-                detail: e.to_string(),
-            })?;
+            let catalog =
+                Catalog::decode_fetched(info, &bytes).map_err(|e| LoadProblem::Index {
+                    detail: e.to_string(),
+                })?;
             Some((bytes, catalog))
         }
         _ => None,

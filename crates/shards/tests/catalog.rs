@@ -60,6 +60,12 @@ fn damage_is_refused_with_its_reason() {
     let not_json = b"[1, 2".to_vec();
     let err = Catalog::decode(&info_for(&not_json, 2, 3), &not_json).unwrap_err();
     assert!(err.to_string().contains("not valid catalog JSON"), "{err}");
+    // A fetched file's length and checksum were checked by the fetch; the rest still is.
+    assert_eq!(Catalog::decode_fetched(&info, &bytes).unwrap(), catalog());
+    let err = Catalog::decode_fetched(&wrong_counts, &bytes).unwrap_err();
+    assert!(err.to_string().contains("manifest says 3 and 3"), "{err}");
+    let err = Catalog::decode_fetched(&info, &not_json).unwrap_err();
+    assert!(err.to_string().contains("not valid catalog JSON"), "{err}");
 }
 
 #[test]
