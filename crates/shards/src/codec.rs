@@ -359,7 +359,7 @@ pub fn decode_network(entry: &NetworkIndex, shards: &[&[u8]]) -> Result<AnyIndex
 
 /// [`decode_network`] for shards as [`crate::fetch_verified`] returns them, whose length and
 /// SHA-256 it checked against these same manifest entries: they are not hashed a second time
-/// (in the page, in wasm, that was most of the index's 40 ms of a first visit). Everything
+/// (in the page, in wasm, that was half of the index's 40 ms on a first visit). Everything
 /// else is verified as [`decode_network`] verifies it.
 pub fn decode_fetched_network(
     entry: &NetworkIndex,
