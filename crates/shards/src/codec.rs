@@ -242,28 +242,19 @@ pub fn file_entry(file: &str, bytes: &[u8]) -> FileEntry {
     }
 }
 
-/// Checks one shard file against its manifest entry and its place in the sequence, returning
-/// its payload.
-pub fn verify_shard<'a>(
-    entry: &FileEntry,
-    position: usize,
-    count: usize,
-    expected_offset: u64,
-    bytes: &'a [u8],
-) -> Result<&'a [u8], ShardError> {
-    verify_file(entry, bytes)?;
-    shard_payload(entry, position, count, expected_offset, bytes)
-}
-
-/// [`verify_shard`] but for the length and checksum, already checked: the header and its
-/// place in the sequence, and the payload.
+/// Checks one shard file against its manifest entry (unless `checksums` says the fetch did)
+/// and its place in the sequence, returning its payload.
 fn shard_payload<'a>(
     entry: &FileEntry,
     position: usize,
     count: usize,
     expected_offset: u64,
     bytes: &'a [u8],
+    checksums: Checksums,
 ) -> Result<&'a [u8], ShardError> {
+    if checksums == Checksums::Verify {
+        verify_file(entry, bytes)?;
+    }
     let file = || entry.file.clone();
     if bytes.len() < SHARD_HEADER_BYTES || bytes[..8] != SHARD_MAGIC {
         return Err(ShardError::BadMagic { file: file() });
@@ -417,12 +408,7 @@ fn decode_shards(
     let mut blob = Vec::with_capacity(expected.min(held) as usize);
     for (position, (shard, bytes)) in entry.shards.iter().zip(shards).enumerate() {
         let offset = blob.len() as u64;
-        let payload = match checksums {
-            Checksums::Verify => verify_shard(shard, position, shards.len(), offset, bytes)?,
-            Checksums::AlreadyVerified => {
-                shard_payload(shard, position, shards.len(), offset, bytes)?
-            }
-        };
+        let payload = shard_payload(shard, position, shards.len(), offset, bytes, checksums)?;
         if blob.len() as u64 + payload.len() as u64 > expected {
             return Err(ShardError::BlobSize {
                 network: network(),

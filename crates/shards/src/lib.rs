@@ -10,7 +10,7 @@ pub use catalog::{Catalog, Gender, GenderSource, THUMB_NAME_LEN};
 
 pub use codec::{
     AnyIndex, NetworkInfo, decode_fetched_network, decode_network, encode_network, file_entry,
-    parse_manifest, verify_digest, verify_file, verify_shard,
+    parse_manifest, verify_digest, verify_file,
 };
 pub use fetch::{DownloadError, FetchError, FileStore, MemoryStore, fetch_verified, file_url};
 pub use manifest::{
