@@ -15,7 +15,7 @@ const ALWAYS = ["./", "manifest.webmanifest", "icon.svg", "worker_loader.js", "i
 const LOADERS = ["worker_loader.js"];
 // The face worker's wasm is left to the browser's HTTP cache: V8 keeps its compiled code (the
 // optimised code of the first visit's hot functions) beside the response it compiled, and a
-// response given from this cache is another one, compiled again on every second visit
+// response given from this cache is another one, compiled again on the second visit
 // (measured: a second visit 1.0-1.1 s to its matches against 0.7-0.8 when left alone). This
 // cache still keeps a copy, which the loader asks for at `?offline` when the plain request
 // fails.
