@@ -21,7 +21,10 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::{bail, format_err};
 use tract_onnx::tract_core::model::Rewriter;
 use tract_onnx::tract_core::ops::array::Tile;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
+use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
+use tract_onnx::tract_core::ops::math::{Abs, Add, Max, Mul, Sub, add, min, mul};
 use tract_onnx::tract_core::ops::nn::NearestUpsample;
 
 use crate::FaceError;
@@ -144,7 +147,8 @@ pub fn pack(packing: &ModelPacking, bytes: &[u8]) -> Result<Vec<u8>, FaceError> 
         model: packing.source.to_string(),
         reason: format!("{e:#}"),
     };
-    let model = import(packing, bytes).map_err(failed)?;
+    let mut model = import(packing, bytes).map_err(failed)?;
+    rewrite_prelu_without_abs(&mut model).map_err(failed)?;
     let nnef = crate::packed::nnef();
     let mut proto = tract_nnef::ser::to_proto_model(nnef, &model).map_err(failed)?;
     if !proto.resources.is_empty() || proto.quantization.is_some() {
@@ -252,6 +256,92 @@ fn nearest_upsample_as_tile(
     Ok(Some(patch))
 }
 
+fn rewrite_prelu_without_abs(model: &mut TypedModel) -> TractResult<()> {
+    Rewriter::default()
+        .with_rule_for("prelu-without-abs", prelu_without_abs)
+        .rewrite(&(), model)
+}
+
+/// MobileFaceNet's PReLU as TensorFlow wrote it, `max(x, 0) + (x − |x|)·h` with `h` half the
+/// slope, which tract runs as three passes over `x` (`|x|`, then two fused chains), becomes
+/// `max(x, 0) + min(x, 0)·2h`: two passes, and the same bits (for x < 0 both are the one
+/// rounded product 2x·h; for x ≥ 0 both add a zero). In wasm each pass is a memory sweep the
+/// size of the layer's output.
+fn prelu_without_abs(
+    _: &(),
+    model: &TypedModel,
+    node: &TypedNode,
+    _: &str,
+    op: &TypedBinOp,
+) -> TractResult<Option<TypedModelPatch>> {
+    let binary = |outlet: OutletId| -> Option<(&TypedNode, &TypedBinOp)> {
+        let node = model.node(outlet.node);
+        node.op_as::<TypedBinOp>().map(|op| (node, op))
+    };
+    let constant = |outlet: OutletId| model.outlet_fact(outlet).ok()?.konst.clone();
+    let is_zero = |outlet: OutletId| {
+        constant(outlet).is_some_and(|k| {
+            k.datum_type() == f32::datum_type()
+                && k.to_plain_array_view::<f32>()
+                    .is_ok_and(|v| v.iter().all(|x| *x == 0.0))
+        })
+    };
+    if !op.0.is::<Add>() {
+        return Ok(None);
+    }
+    // add(max(x, 0), mul(sub(x, abs(x)), h)), the two terms in either order.
+    let terms = [node.inputs[0], node.inputs[1]];
+    let Some((relu, scaled)) = [(terms[0], terms[1]), (terms[1], terms[0])]
+        .into_iter()
+        .find(|(a, b)| {
+            binary(*a).is_some_and(|(_, op)| op.0.is::<Max>())
+                && binary(*b).is_some_and(|(_, op)| op.0.is::<Mul>())
+        })
+    else {
+        return Ok(None);
+    };
+    let (relu_node, _) = binary(relu).expect("found above");
+    let (mul_node, _) = binary(scaled).expect("found above");
+    let x = relu_node.inputs[0];
+    let Some(half_slope) = constant(mul_node.inputs[1]) else {
+        return Ok(None);
+    };
+    let Some((sub_node, sub)) = binary(mul_node.inputs[0]) else {
+        return Ok(None);
+    };
+    let abs_node = model.node(sub_node.inputs[1].node);
+    let is_abs_of_x = abs_node
+        .op_as::<ElementWiseOp>()
+        .is_some_and(|op| op.0.is::<Abs>())
+        && abs_node.inputs[0] == x;
+    if !(is_zero(relu_node.inputs[1])
+        && sub.0.is::<Sub>()
+        && sub_node.inputs[0] == x
+        && is_abs_of_x
+        && half_slope.datum_type() == f32::datum_type())
+    {
+        return Ok(None);
+    }
+    let slope: Vec<f32> = half_slope
+        .to_plain_array_view::<f32>()?
+        .iter()
+        .map(|h| 2.0 * h)
+        .collect();
+    let mut patch = TypedModelPatch::new("prelu without abs");
+    let x_wire = patch.tap_model(model, x)?;
+    let zero = patch.tap_model(model, relu_node.inputs[1])?;
+    let relu_wire = patch.tap_model(model, relu)?;
+    let slope = patch.add_const(
+        format!("{}.slope", mul_node.name),
+        Tensor::from_shape(half_slope.shape(), &slope)?,
+    )?;
+    let negative = patch.wire_node(format!("{}.negative", node.name), min(), &[x_wire, zero])?[0];
+    let scaled = patch.wire_node(format!("{}.scaled", node.name), mul(), &[negative, slope])?[0];
+    let sum = patch.wire_node(format!("{}.prelu", node.name), add(), &[relu_wire, scaled])?[0];
+    patch.shunt_outside(model, node.id.into(), sum)?;
+    Ok(Some(patch))
+}
+
 /// Replaces each large float32 tensor `L` by `L.q` (int8) and `L.scale` (`crate::packed`).
 fn quantize_tensors(tensors: &mut HashMap<Identifier, Arc<Tensor>>) -> TractResult<()> {
     let mut labels: Vec<Identifier> = tensors.keys().cloned().collect();
@@ -333,4 +423,88 @@ fn write_tar(
         append(&format!("{}.dat", label.0), &data)?;
     }
     Ok(archive.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::tract_core::ops::math::{abs, max, sub};
+
+    /// PReLU as TensorFlow writes it, `max(x, 0) + (x − |x|)·h`, on an NHWC input of four
+    /// channels; `flipped` writes `|x| − x` instead, which is not a PReLU.
+    fn tensorflow_prelu(half_slope: [f32; 4], flipped: bool) -> TypedModel {
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact([1, 2, 3, 4])).unwrap();
+        let zero = model
+            .add_const("zero", Tensor::from_shape(&[1, 1, 1, 1], &[0f32]).unwrap())
+            .unwrap();
+        let h = model
+            .add_const("h", Tensor::from_shape(&[1, 1, 1, 4], &half_slope).unwrap())
+            .unwrap();
+        let relu = model.wire_node("relu", max(), &[x, zero]).unwrap()[0];
+        let magnitude = model.wire_node("abs", abs(), &[x]).unwrap()[0];
+        let difference = if flipped {
+            [magnitude, x]
+        } else {
+            [x, magnitude]
+        };
+        let negative = model.wire_node("sub", sub(), &difference).unwrap()[0];
+        let scaled = model.wire_node("mul", mul(), &[negative, h]).unwrap()[0];
+        let y = model.wire_node("add", add(), &[relu, scaled]).unwrap()[0];
+        model.select_output_outlets(&[y]).unwrap();
+        model
+    }
+
+    fn has_abs(model: &TypedModel) -> bool {
+        model.eval_order().unwrap().iter().any(|&id| {
+            model
+                .node(id)
+                .op_as::<ElementWiseOp>()
+                .is_some_and(|op| op.0.is::<Abs>())
+        })
+    }
+
+    fn run_optimised(model: TypedModel, input: &Tensor) -> Vec<u32> {
+        let outputs = model
+            .into_optimized()
+            .unwrap()
+            .into_runnable()
+            .unwrap()
+            .run(tvec![input.clone().into()])
+            .unwrap();
+        let view = outputs[0].to_plain_array_view::<f32>().unwrap();
+        view.iter().map(|y| y.to_bits()).collect()
+    }
+
+    #[test]
+    fn prelu_rewritten_without_abs_gives_the_same_bits() {
+        // Slopes below zero, between zero and one, and above one (MobileFaceNet has all three).
+        let half_slope = [-2.35, 0.125, 0.3337, 4.45];
+        let values: Vec<f32> = [
+            -3.7, -1e-30, -0.0, 0.0, 1e-30, 2.5, -1234.5, 0.1, -0.1, 7.0, -7.0, 1e20,
+        ]
+        .iter()
+        .cycle()
+        .zip(1..)
+        .map(|(v, i)| v * (1.0 + i as f32 / 64.0))
+        .take(24)
+        .collect();
+        let input = Tensor::from_shape(&[1, 2, 3, 4], &values).unwrap();
+        let original = tensorflow_prelu(half_slope, false);
+        let mut rewritten = original.clone();
+        rewrite_prelu_without_abs(&mut rewritten).unwrap();
+        assert!(has_abs(&original));
+        assert!(!has_abs(&rewritten), "{rewritten}");
+        assert_eq!(
+            run_optimised(rewritten, &input),
+            run_optimised(original, &input)
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_prelu_is_left_as_it_is() {
+        let mut model = tensorflow_prelu([0.5; 4], true);
+        rewrite_prelu_without_abs(&mut model).unwrap();
+        assert!(has_abs(&model));
+    }
 }
