@@ -69,6 +69,7 @@ pub enum Request {
     Analyse {
         seq: u32,
         photo: u32,
+        #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
         filter: Filter,
     },
@@ -209,7 +210,10 @@ pub enum Reply {
     },
     /// The catalog (`catalog.json` as the manifest lists it, verified): who the items are. The
     /// worker loads it with the first network and hands it on, so it is downloaded once.
-    Catalog { json: Vec<u8> },
+    Catalog {
+        #[serde(with = "serde_bytes")]
+        json: Vec<u8>,
+    },
     /// The photo's header was read and its size is one the worker decodes: the page shows it
     /// from now on. A photo its header refuses (too large, not an image) is never shown, so that
     /// the page does not decode what the worker refused: a 20000 x 20000 PNG is 1.6 GB decoded.
@@ -247,6 +251,7 @@ pub enum Reply {
         network: String,
         face: FaceRect,
         /// The aligned crop the network sees, `crop_side` x `crop_side` RGB.
+        #[serde(with = "serde_bytes")]
         crop: Vec<u8>,
         crop_side: u32,
         hits: Vec<Hit>,
@@ -539,6 +544,94 @@ mod tests {
         ];
         for reply in &morph_replies {
             assert_eq!(&trip(reply), reply);
+        }
+    }
+
+    /// What bincode writes for `value`, and in how many writes: one per element for a
+    /// sequence, one for a block of bytes.
+    fn written<T: Serialize>(value: &T) -> (usize, Vec<u8>) {
+        struct Counting(usize, Vec<u8>);
+        impl std::io::Write for Counting {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += 1;
+                self.1.extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut counting = Counting(0, Vec::new());
+        bincode::serialize_into(&mut counting, value).expect("encodes");
+        (counting.0, counting.1)
+    }
+
+    #[test]
+    fn bytes_cross_to_and_from_the_workers_as_one_block_in_the_same_wire_form() {
+        // A photo is megabytes: a write per byte was milliseconds on each side.
+        let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let face = FaceRect {
+            x1: 1.0,
+            y1: 2.0,
+            x2: 30.0,
+            y2: 40.0,
+            quarter_turns: 0,
+        };
+        let morph_face = MorphFaceData {
+            side: 2,
+            rgb: payload.clone(),
+            landmarks: vec![],
+        };
+        let encodings = [
+            written(&Request::Analyse {
+                seq: 1,
+                photo: 1,
+                bytes: payload.clone(),
+                filter: Filter::default(),
+            }),
+            written(&Reply::Catalog {
+                json: payload.clone(),
+            }),
+            written(&Reply::Matches {
+                seq: 1,
+                photo: 1,
+                network: "look".into(),
+                face,
+                crop: payload.clone(),
+                crop_side: 1,
+                hits: vec![],
+                filter: Filter::default(),
+                woman: None,
+                times: StageTimes::default(),
+            }),
+            written(&MorphRequest::Faces {
+                seq: 1,
+                from: morph_face.clone(),
+                to: morph_face,
+            }),
+            written(&MorphReply::Frame {
+                seq: 1,
+                t: 0.5,
+                side: 2,
+                rgba: payload.clone(),
+                ms: 1.0,
+            }),
+            written(&MorphReply::Gif {
+                seq: 1,
+                bytes: payload.clone(),
+                ms: 1.0,
+            }),
+        ];
+        // The wire form a `Vec<u8>` always had: its length as a u64, then the bytes.
+        let mut field = (payload.len() as u64).to_le_bytes().to_vec();
+        field.extend_from_slice(&payload);
+        for (writes, wire) in encodings {
+            assert!(
+                writes < 64,
+                "{writes} writes for a message of {} bytes",
+                wire.len()
+            );
+            assert!(wire.windows(field.len()).any(|w| w == field));
         }
     }
 

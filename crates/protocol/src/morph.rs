@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct MorphFaceData {
     pub side: u32,
+    #[serde(with = "serde_bytes")]
     pub rgb: Vec<u8>,
     pub landmarks: Vec<(f32, f32)>,
 }
@@ -50,11 +51,17 @@ pub enum MorphReply {
         seq: u32,
         t: f32,
         side: u32,
+        #[serde(with = "serde_bytes")]
         rgba: Vec<u8>,
         ms: f64,
     },
     /// The animation, made in `ms`.
-    Gif { seq: u32, bytes: Vec<u8>, ms: f64 },
+    Gif {
+        seq: u32,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+        ms: f64,
+    },
     /// The faces could not be blended (a programming fault: the face worker checks them).
     Failed { seq: u32, reason: String },
 }
