@@ -64,16 +64,14 @@ impl Photo {
         if width == 0 || height == 0 || pixels.len() != 4 * width * height {
             return None;
         }
-        let rgb: Vec<u8> = match order {
-            PixelOrder::Rgbx => pixels
-                .chunks_exact(4)
-                .flat_map(|p| [p[0], p[1], p[2]])
-                .collect(),
-            PixelOrder::Bgrx => pixels
-                .chunks_exact(4)
-                .flat_map(|p| [p[2], p[1], p[0]])
-                .collect(),
-        };
+        let mut rgb = vec![0u8; 3 * width * height];
+        let pairs = rgb.chunks_exact_mut(3).zip(pixels.chunks_exact(4));
+        match order {
+            PixelOrder::Rgbx => pairs.for_each(|(rgb, x)| rgb.copy_from_slice(&x[..3])),
+            PixelOrder::Bgrx => pairs.for_each(|(rgb, x)| {
+                rgb.copy_from_slice(&[x[2], x[1], x[0]]);
+            }),
+        }
         if orientation == Orientation::NoTransforms {
             return Some(Photo { width, height, rgb });
         }
