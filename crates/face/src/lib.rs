@@ -11,6 +11,7 @@ pub mod detect;
 mod dlib_nets;
 mod embed;
 pub mod graph_tree;
+pub mod halving_pool;
 pub mod landmarks;
 mod look;
 mod network;

@@ -110,6 +110,7 @@ pub(crate) fn load_packed(
             .optimize(&mut model)?,
             Preparation::OptimizeOnly => {}
         }
+        crate::halving_pool::swap_halving_max_pools(&mut model)?;
         model.optimize()?;
         model.into_runnable()
     };

@@ -126,3 +126,61 @@ fn browser_vectors_equal_native_vectors_for_every_network() {
         );
     }
 }
+
+/// YuNet's poolings run in the page by the halving operator's vector path (simd128), which the
+/// native tests cannot reach: on a graph of its own, it gives tract's own maxima bit for bit.
+#[wasm_bindgen_test]
+fn the_halving_max_pool_gives_tracts_maxima_in_the_browser() {
+    use tract_nnef::internal::tract_core::ops::cnn::{MaxPool, PaddingSpec, PoolSpec};
+    use tract_nnef::internal::tract_core::ops::nn::DataFormat;
+    use tract_nnef::prelude::{
+        Datum, DatumExt, IntoRunnable, IntoTValue, SpecialOps, TypedModel, tensor1, tvec,
+    };
+    for [c, h, w] in [[3, 4, 8], [2, 6, 22], [16, 10, 160]] {
+        let values: Vec<f32> = (0..c * h * w)
+            .map(|i| match i % 11 {
+                0 => 0.0,
+                1 => -3.5,
+                2 => 3.5,
+                _ => ((i * 7919) % 1009) as f32 / 17.0 - 29.0,
+            })
+            .collect();
+        let input = tensor1(&values).into_shape(&[1, c, h, w]).unwrap();
+        let mut model = TypedModel::default();
+        let source = model.add_source("input", f32::fact([1, c, h, w])).unwrap();
+        let pool = MaxPool {
+            pool_spec: PoolSpec {
+                data_format: DataFormat::NCHW,
+                kernel_shape: tvec!(2, 2),
+                padding: PaddingSpec::Valid,
+                dilations: None,
+                strides: Some(tvec!(2, 2)),
+                input_channels: c,
+                output_channels: c,
+            },
+            with_index_outputs: Some(i64::datum_type()),
+        };
+        let pooled = model.wire_node("pool", pool, &[source]).unwrap();
+        model.select_output_outlets(&pooled[..1]).unwrap();
+        let run = |model: TypedModel| -> Vec<u32> {
+            let out = model
+                .into_optimized()
+                .unwrap()
+                .into_runnable()
+                .unwrap()
+                .run(tvec!(input.clone().into_tvalue()))
+                .unwrap();
+            let view = out[0].to_plain_array_view::<f32>().unwrap();
+            view.iter().map(|v| v.to_bits()).collect()
+        };
+        let tracts = run(model.clone());
+        cf_face::halving_pool::swap_halving_max_pools(&mut model).unwrap();
+        assert!(
+            model
+                .nodes()
+                .iter()
+                .any(|n| n.op_is::<cf_face::halving_pool::HalvingMaxPool>())
+        );
+        assert_eq!(run(model), tracts, "{c} x {h} x {w}");
+    }
+}
