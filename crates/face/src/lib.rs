@@ -15,6 +15,7 @@ pub mod halving_pool;
 pub mod landmarks;
 mod look;
 mod network;
+pub mod one_pass_prelu;
 #[cfg(feature = "import")]
 pub mod pack;
 mod packed;

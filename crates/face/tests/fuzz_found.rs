@@ -1,7 +1,8 @@
 //! What fuzzing the packed-model reader found (fuzz/fuzz_targets/packed_model.rs), kept as
 //! tests: graph.nnef files of deeply nested brackets or of a hundred unary operators in a row,
-//! which tract's NNEF parser never finished (its time about doubles with each level). Each must
-//! be refused at once, saying why.
+//! which tract's NNEF parser never finished (its time about doubles with each level), and an
+//! input declared with a negative side, on which tract stopped with an assertion. Each must be
+//! refused at once, saying why.
 
 use std::time::{Duration, Instant};
 
@@ -85,4 +86,23 @@ fn nesting_in_comments_and_strings_does_not_count() {
         Err(error) => error.to_string(),
     };
     assert!(!error.contains("nests brackets"), "{error}");
+}
+
+#[test]
+fn an_input_of_a_negative_side_is_refused() {
+    // The fuzzer's third find, as it wrote it: `3- 4` is a side of -1.
+    let graph = "version 1.0;\n\ngraph network(input) -> (output)\n{\n  input = external<scalar>(shape = [1, 3- 4, t]);\n  output = reAlu(input);\n}";
+    let error = refusal(graph);
+    assert!(
+        error.contains("declares `external` with a shape that is not a list of whole numbers"),
+        "the reason is given: {error}"
+    );
+    // A weight likewise; whole numbers are read on.
+    let with = |shape: &str| {
+        format!(
+            "version 1.0;\ngraph network(input) -> (output)\n{{\n  input = external<scalar>(shape = [1, 3]);\n  w = variable<scalar>(label = \"w\", shape = {shape});\n  output = add(input, w);\n}}\n"
+        )
+    };
+    assert!(refusal(&with("[1, -3]")).contains("declares `variable`"));
+    assert!(!refusal(&with("[1, 3]")).contains("declares"));
 }
