@@ -15,6 +15,7 @@ use tract_nnef::internal::{
     TypedFact, TypedModel, TypedModelPatch, TypedOp, bail, tvec,
 };
 use tract_nnef::prelude::{Datum, Tensor};
+use tract_nnef::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
 
 /// `max` over each 2 x 2 block of a `[1, C, H, W]` f32 tensor of even `H` and `W`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -25,9 +26,7 @@ impl Op for HalvingMaxPool {
         "HalvingMaxPool".into()
     }
 
-    fn as_typed(&self) -> Option<&dyn TypedOp> {
-        Some(self)
-    }
+    op_as_typed_op!();
 }
 
 impl EvalOp for HalvingMaxPool {
@@ -45,19 +44,11 @@ impl EvalOp for HalvingMaxPool {
         Ok(tvec!(output.into_tvalue()))
     }
 
-    fn eval_out_of_plan(&self, inputs: TVec<TValue>) -> TractResult<Option<TVec<TValue>>> {
-        Ok(Some(self.eval(&EvalContext::out_of_plan(), inputs)?))
-    }
+    op_out_of_plan!();
 }
 
 impl TypedOp for HalvingMaxPool {
-    fn as_op(&self) -> &dyn Op {
-        self
-    }
-
-    fn as_op_mut(&mut self) -> &mut dyn Op {
-        self
-    }
+    as_op!();
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let Some(&[1, channels, height, width]) = inputs[0].shape.as_concrete() else {
@@ -184,98 +175,4 @@ pub fn swap_halving_max_pools(model: &mut TypedModel) -> TractResult<()> {
         patch.apply(model)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use tract_nnef::internal::tract_core::ops::cnn::PoolSpec;
-    use tract_nnef::prelude::{IntoRunnable, IntoTensor, SpecialOps, tensor1};
-
-    use super::*;
-
-    /// tract's own pooling and the halving one on the same values, in a graph of their own.
-    fn both(
-        shape: [usize; 4],
-        values: Vec<f32>,
-        with_indices: bool,
-    ) -> (Tensor, Tensor, TypedModel) {
-        let input = tensor1(&values).into_shape(&shape).unwrap();
-        let mut model = TypedModel::default();
-        let source = model.add_source("input", f32::fact(shape)).unwrap();
-        let pool = MaxPool {
-            pool_spec: PoolSpec {
-                data_format: DataFormat::NCHW,
-                kernel_shape: tvec!(2, 2),
-                padding: PaddingSpec::Valid,
-                dilations: None,
-                strides: Some(tvec!(2, 2)),
-                input_channels: shape[1],
-                output_channels: shape[1],
-            },
-            with_index_outputs: with_indices.then_some(i64::datum_type()),
-        };
-        let pooled = model.wire_node("pool", pool, &[source]).unwrap();
-        model.select_output_outlets(&pooled[..1]).unwrap();
-        let run = |model: TypedModel| {
-            let out = model
-                .into_optimized()
-                .unwrap()
-                .into_runnable()
-                .unwrap()
-                .run(tvec!(input.clone().into_tvalue()))
-                .unwrap();
-            out[0].clone().into_tensor()
-        };
-        let tracts = run(model.clone());
-        let mut swapped = model.clone();
-        swap_halving_max_pools(&mut swapped).unwrap();
-        let halved = run(swapped.clone());
-        (tracts, halved, swapped)
-    }
-
-    #[test]
-    fn halving_gives_tracts_maxima_bit_for_bit() {
-        // Negative, positive and zero values, ties, tiny and huge ones; rows of 2, 8 (one
-        // vector block) and 22 (blocks and a tail); with the maxima's indices asked for and
-        // not read, as in the packed YuNet, and without.
-        for ([c, h, w], with_indices) in [
-            ([1, 2, 2], false),
-            ([3, 4, 8], true),
-            ([2, 6, 22], false),
-            ([16, 10, 160], true),
-        ] {
-            let count = c * h * w;
-            let values: Vec<f32> = (0..count)
-                .map(|i| {
-                    let x = ((i * 7919) % 1009) as f32 - 504.0;
-                    match i % 11 {
-                        0 => 0.0,
-                        1 => x * 1e-30,
-                        2 => x * 1e30,
-                        3 => 3.5,
-                        _ => x / 17.0,
-                    }
-                })
-                .collect();
-            let (tracts, halved, swapped) = both([1, c, h, w], values, with_indices);
-            assert_eq!(tracts.shape(), halved.shape());
-            let bits = |t: &Tensor| -> Vec<u32> {
-                let view = t.to_plain_array_view::<f32>().unwrap();
-                view.iter().map(|v| v.to_bits()).collect()
-            };
-            assert_eq!(bits(&tracts), bits(&halved), "{c} x {h} x {w}");
-            assert!(
-                swapped.nodes().iter().any(|n| n.op_is::<HalvingMaxPool>()),
-                "swapped in"
-            );
-        }
-    }
-
-    #[test]
-    fn other_poolings_are_left_to_tract() {
-        // Odd sides: tract drops the last row and column, which halving would not.
-        let (_, _, swapped) = both([1, 2, 5, 4], vec![1.0; 40], false);
-        assert!(swapped.nodes().iter().any(|n| n.op_is::<MaxPool>()));
-        assert!(!swapped.nodes().iter().any(|n| n.op_is::<HalvingMaxPool>()));
-    }
 }

@@ -17,6 +17,7 @@ use tract_nnef::internal::{
     TypedModel, TypedModelPatch, TypedNode, TypedOp, tvec,
 };
 use tract_nnef::prelude::{Datum, IntoTValue, IntoTensor};
+use tract_nnef::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
 
 /// `x` where `x` is not negative, else `x` times its channel's slope; channels last.
 #[derive(Debug, Clone)]
@@ -46,9 +47,7 @@ impl Op for OnePassPrelu {
         "OnePassPrelu".into()
     }
 
-    fn as_typed(&self) -> Option<&dyn TypedOp> {
-        Some(self)
-    }
+    op_as_typed_op!();
 }
 
 impl EvalOp for OnePassPrelu {
@@ -65,19 +64,11 @@ impl EvalOp for OnePassPrelu {
         Ok(tvec!(values.into_tvalue()))
     }
 
-    fn eval_out_of_plan(&self, inputs: TVec<TValue>) -> TractResult<Option<TVec<TValue>>> {
-        Ok(Some(self.eval(&EvalContext::out_of_plan(), inputs)?))
-    }
+    op_out_of_plan!();
 }
 
 impl TypedOp for OnePassPrelu {
-    fn as_op(&self) -> &dyn Op {
-        self
-    }
-
-    fn as_op_mut(&mut self) -> &mut dyn Op {
-        self
-    }
+    as_op!();
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         Ok(tvec!(inputs[0].without_value()))
@@ -221,109 +212,4 @@ pub fn swap_one_pass_prelus(model: &mut TypedModel) -> TractResult<()> {
         patch.apply(model)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use tract_nnef::internal::tract_core::ops::change_axes::wire_with_rank_broadcast;
-    use tract_nnef::internal::tract_core::ops::math;
-    use tract_nnef::prelude::{DatumExt, IntoRunnable, SpecialOps, Tensor, tensor1};
-
-    use super::*;
-
-    /// `max(x, 0) + min(x, 0)·slopes` over `shape` (channels last), as packed; with `casts`,
-    /// each part behind a cast to f32, as the packed MobileFaceNet has them.
-    fn prelu_graph(shape: &[usize], slopes: &[f32], casts: bool) -> TypedModel {
-        let mut model = TypedModel::default();
-        let x = model.add_source("x", f32::fact(shape)).unwrap();
-        let rank = shape.len();
-        let zero = model
-            .add_const("zero", Tensor::zero::<f32>(&vec![1; rank]).unwrap())
-            .unwrap();
-        let mut slope_shape = vec![1; rank];
-        slope_shape[rank - 1] = slopes.len();
-        let slopes = model
-            .add_const("slopes", tensor1(slopes).into_shape(&slope_shape).unwrap())
-            .unwrap();
-        let wire = |model: &mut TypedModel, name: &str, op: TypedBinOp, a, b| {
-            let out = wire_with_rank_broadcast(name, model, op, &[a, b]).unwrap()[0];
-            if casts {
-                let cast = Cast {
-                    to: f32::datum_type(),
-                };
-                model
-                    .wire_node(format!("{name}.cast"), cast, &[out])
-                    .unwrap()[0]
-            } else {
-                out
-            }
-        };
-        let max = wire(&mut model, "max", math::max(), x, zero);
-        let min = wire(&mut model, "min", math::min(), x, zero);
-        let mul = wire(&mut model, "mul", math::mul(), min, slopes);
-        let add = wire(&mut model, "add", math::add(), max, mul);
-        model.select_output_outlets(&[add]).unwrap();
-        model
-    }
-
-    fn run(model: TypedModel, input: &Tensor) -> Vec<u32> {
-        let out = model
-            .into_optimized()
-            .unwrap()
-            .into_runnable()
-            .unwrap()
-            .run(tvec!(input.clone().into_tvalue()))
-            .unwrap();
-        let view = out[0].to_plain_array_view::<f32>().unwrap();
-        view.iter().map(|v| v.to_bits()).collect()
-    }
-
-    #[test]
-    fn one_pass_gives_the_packed_forms_values() {
-        // Slopes below 0, in (0, 1), above 1 and 0, as MobileFaceNet's; values of both
-        // signs, +0, tiny and huge; NHWC and HWC layouts, as in the network.
-        let slopes = [-0.8, 0.25, 1.0, 2.7, 0.0, -3.1, 0.6];
-        for (shape, casts) in [(vec![1, 3, 5, 7], true), (vec![4, 6, 7], false)] {
-            let count: usize = shape.iter().product();
-            let values: Vec<f32> = (0..count)
-                .map(|i| match i % 9 {
-                    0 => 0.0,
-                    1 => -1e-30,
-                    2 => 3e30,
-                    3 => -3e30,
-                    _ => ((i * 7919) % 1009) as f32 / 13.0 - 38.0,
-                })
-                .collect();
-            let input = tensor1(&values).into_shape(&shape).unwrap();
-            let packed = prelu_graph(&shape, &slopes, casts);
-            let mut swapped = packed.clone();
-            swap_one_pass_prelus(&mut swapped).unwrap();
-            assert!(swapped.nodes().iter().any(|n| n.op_is::<OnePassPrelu>()));
-            let (want, got) = (run(packed, &input), run(swapped, &input));
-            // The same values; a zero may differ only in its sign.
-            for (want, got) in want.iter().zip(&got) {
-                let (w, g) = (f32::from_bits(*want), f32::from_bits(*got));
-                assert!(want == got || (w == 0.0 && g == 0.0), "{w} against {g}");
-            }
-        }
-    }
-
-    #[test]
-    fn what_is_not_a_prelu_is_left_to_tract() {
-        // One slope for every channel of a wider tensor is not per channel of the last axis.
-        let mut model = prelu_graph(&[2, 3, 4], &[0.5], false);
-        swap_one_pass_prelus(&mut model).unwrap();
-        assert!(!model.nodes().iter().any(|n| n.op_is::<OnePassPrelu>()));
-        // `max(x, 1)`: not the zero a PReLU compares with.
-        let mut model = prelu_graph(&[2, 3], &[0.5, 0.5, 0.5], false);
-        let one = model
-            .add_const("one", Tensor::from(1f32).broadcast_into_rank(2).unwrap())
-            .unwrap();
-        let max = model.node_by_name("max").unwrap().id;
-        model
-            .add_edge(one, tract_nnef::internal::InletId::new(max, 1))
-            .unwrap();
-        swap_one_pass_prelus(&mut model).unwrap();
-        assert!(!model.nodes().iter().any(|n| n.op_is::<OnePassPrelu>()));
-    }
 }

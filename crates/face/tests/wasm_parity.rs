@@ -127,131 +127,20 @@ fn browser_vectors_equal_native_vectors_for_every_network() {
     }
 }
 
-/// YuNet's poolings run in the page by the halving operator's vector path (simd128), which the
-/// native tests cannot reach: on a graph of its own, it gives tract's own maxima bit for bit.
-#[wasm_bindgen_test]
-fn the_halving_max_pool_gives_tracts_maxima_in_the_browser() {
-    use tract_nnef::internal::tract_core::ops::cnn::{MaxPool, PaddingSpec, PoolSpec};
-    use tract_nnef::internal::tract_core::ops::nn::DataFormat;
-    use tract_nnef::prelude::{
-        Datum, DatumExt, IntoRunnable, IntoTValue, SpecialOps, TypedModel, tensor1, tvec,
-    };
-    for [c, h, w] in [[3, 4, 8], [2, 6, 22], [16, 10, 160]] {
-        let values: Vec<f32> = (0..c * h * w)
-            .map(|i| match i % 11 {
-                0 => 0.0,
-                1 => -3.5,
-                2 => 3.5,
-                _ => ((i * 7919) % 1009) as f32 / 17.0 - 29.0,
-            })
-            .collect();
-        let input = tensor1(&values).into_shape(&[1, c, h, w]).unwrap();
-        let mut model = TypedModel::default();
-        let source = model.add_source("input", f32::fact([1, c, h, w])).unwrap();
-        let pool = MaxPool {
-            pool_spec: PoolSpec {
-                data_format: DataFormat::NCHW,
-                kernel_shape: tvec!(2, 2),
-                padding: PaddingSpec::Valid,
-                dilations: None,
-                strides: Some(tvec!(2, 2)),
-                input_channels: c,
-                output_channels: c,
-            },
-            with_index_outputs: Some(i64::datum_type()),
-        };
-        let pooled = model.wire_node("pool", pool, &[source]).unwrap();
-        model.select_output_outlets(&pooled[..1]).unwrap();
-        let run = |model: TypedModel| -> Vec<u32> {
-            let out = model
-                .into_optimized()
-                .unwrap()
-                .into_runnable()
-                .unwrap()
-                .run(tvec!(input.clone().into_tvalue()))
-                .unwrap();
-            let view = out[0].to_plain_array_view::<f32>().unwrap();
-            view.iter().map(|v| v.to_bits()).collect()
-        };
-        let tracts = run(model.clone());
-        cf_face::halving_pool::swap_halving_max_pools(&mut model).unwrap();
-        assert!(
-            model
-                .nodes()
-                .iter()
-                .any(|n| n.op_is::<cf_face::halving_pool::HalvingMaxPool>())
-        );
-        assert_eq!(run(model), tracts, "{c} x {h} x {w}");
-    }
-}
+#[path = "swapped_ops/cases.rs"]
+mod cases;
 
-/// MobileFaceNet's PReLUs run in the page by the one-pass operator's vector path (simd128): on a
-/// graph of their own, as packed (`max(x, 0) + min(x, 0)·a`), it gives tract's values (a zero
-/// may differ in its sign only).
+/// YuNet's poolings and MobileFaceNet's PReLUs run in the page by the swapped operators' vector
+/// paths (simd128), which the native tests cannot reach: the same cases, in the browser.
 #[wasm_bindgen_test]
-fn the_one_pass_prelu_gives_the_packed_forms_values_in_the_browser() {
-    use tract_nnef::internal::tract_core::ops::change_axes::wire_with_rank_broadcast;
-    use tract_nnef::internal::tract_core::ops::math;
-    use tract_nnef::prelude::{
-        DatumExt, IntoRunnable, IntoTValue, SpecialOps, Tensor, TypedModel, tensor1, tvec,
-    };
-    // Six channels: a vector block of four and two more, slopes of every kind.
-    let slopes = [-0.8f32, 0.25, 1.0, 2.7, 0.0, -3.1];
-    let shape = [1, 5, 7, 6];
-    let values: Vec<f32> = (0..shape.iter().product::<usize>())
-        .map(|i| match i % 9 {
-            0 => 0.0,
-            1 => -1e-30,
-            2 => 3e30,
-            3 => -3e30,
-            _ => ((i * 7919) % 1009) as f32 / 13.0 - 38.0,
-        })
-        .collect();
-    let input = tensor1(&values).into_shape(&shape).unwrap();
-    let mut model = TypedModel::default();
-    let x = model.add_source("x", f32::fact(shape)).unwrap();
-    let zero = model
-        .add_const("zero", Tensor::zero::<f32>(&[1, 1, 1, 1]).unwrap())
-        .unwrap();
-    let a = model
-        .add_const("a", tensor1(&slopes).into_shape(&[1, 1, 1, 6]).unwrap())
-        .unwrap();
-    let mut wire = |name: &str, op, inputs: [_; 2]| {
-        wire_with_rank_broadcast(name, &mut model, op, &inputs).unwrap()[0]
-    };
-    let max = wire("max", math::max(), [x, zero]);
-    let min = wire("min", math::min(), [x, zero]);
-    let mul = wire("mul", math::mul(), [min, a]);
-    let add = wire("add", math::add(), [max, mul]);
-    model.select_output_outlets(&[add]).unwrap();
-    let run = |model: TypedModel| -> Vec<f32> {
-        let out = model
-            .into_optimized()
-            .unwrap()
-            .into_runnable()
-            .unwrap()
-            .run(tvec!(input.clone().into_tvalue()))
-            .unwrap();
-        out[0]
-            .to_plain_array_view::<f32>()
-            .unwrap()
-            .iter()
-            .copied()
-            .collect()
-    };
-    let packed = run(model.clone());
-    cf_face::one_pass_prelu::swap_one_pass_prelus(&mut model).unwrap();
-    assert!(
-        model
-            .nodes()
-            .iter()
-            .any(|n| n.op_is::<cf_face::one_pass_prelu::OnePassPrelu>())
-    );
-    let fused = run(model);
-    for (want, got) in packed.iter().zip(&fused) {
-        assert!(
-            want.to_bits() == got.to_bits() || (*want == 0.0 && *got == 0.0),
-            "{want} against {got}"
-        );
+fn the_swapped_operators_give_tracts_values_in_the_browser() {
+    for sides in [[3, 4, 8], [2, 6, 22], [16, 10, 160]] {
+        let outcome = cases::pooling(sides, true);
+        assert!(outcome.was_swapped, "{sides:?}");
+        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&outcome.tracts), bits(&outcome.swapped), "{sides:?}");
     }
+    let outcome = cases::prelu(&[1, 5, 7, 7], &cases::SLOPES, true);
+    assert!(outcome.was_swapped);
+    outcome.assert_same_values("1 x 5 x 7 x 7");
 }
