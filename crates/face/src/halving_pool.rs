@@ -35,6 +35,9 @@ impl EvalOp for HalvingMaxPool {
         let &[1, channels, height, width] = input.shape() else {
             bail!("HalvingMaxPool takes [1, C, H, W], not {:?}", input.shape());
         };
+        if width == 0 || width % 2 == 1 || height % 2 == 1 {
+            bail!("HalvingMaxPool takes even sides, not {height} x {width}");
+        }
         let mut output = Tensor::zero::<f32>(&[1, channels, height / 2, width / 2])?;
         halve(
             input.try_as_plain_ram()?.as_slice::<f32>()?,
@@ -117,8 +120,8 @@ fn halve_row_pair(top: &[f32], bottom: &[f32], out: &mut [f32]) {
     }
 }
 
-/// Swaps each 2 x 2 max pooling at stride 2 over `[1, C, H, W]` f32 of even sides (no
-/// padding, no indices read) for [`HalvingMaxPool`]; any other pooling is left to tract.
+/// Swaps each 2 x 2 max pooling at stride 2 over `[1, C, H, W]` f32 of even sides, none empty
+/// (no padding, no indices read) for [`HalvingMaxPool`]; any other pooling is left to tract.
 pub fn swap_halving_max_pools(model: &mut TypedModel) -> TractResult<()> {
     let halving: Vec<usize> = model
         .nodes()
@@ -141,7 +144,7 @@ pub fn swap_halving_max_pools(model: &mut TypedModel) -> TractResult<()> {
                 fact.datum_type == f32::datum_type()
                     && matches!(
                         fact.shape.as_concrete(),
-                        Some(&[1, _, h, w]) if h % 2 == 0 && w % 2 == 0
+                        Some(&[1, _, h, w]) if h > 0 && w > 0 && h % 2 == 0 && w % 2 == 0
                     )
             });
             // The packed YuNet's poolings give the maxima's indices too, which nothing reads

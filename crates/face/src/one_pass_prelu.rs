@@ -14,7 +14,7 @@ use tract_nnef::internal::tract_core::ops::cast::Cast;
 use tract_nnef::internal::tract_core::ops::math::{Add, Max, Min, Mul};
 use tract_nnef::internal::{
     EvalContext, EvalOp, Op, OutletId, StaticName, TValue, TVec, TractResult, TypedFact,
-    TypedModel, TypedModelPatch, TypedNode, TypedOp, tvec,
+    TypedModel, TypedModelPatch, TypedNode, TypedOp, bail, tvec,
 };
 use tract_nnef::prelude::{Datum, IntoTValue, IntoTensor};
 use tract_nnef::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
@@ -52,6 +52,9 @@ impl Op for OnePassPrelu {
 
 impl EvalOp for OnePassPrelu {
     fn eval(&self, _: &EvalContext, mut inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        if self.slopes.is_empty() {
+            bail!("OnePassPrelu has no slopes");
+        }
         // In place where the input is this op's alone (it is: the layer's output).
         let mut values = inputs.remove(0).into_tensor();
         let mut plain = values.try_as_plain_ram_mut()?;
@@ -176,7 +179,7 @@ fn prelu_at(model: &TypedModel, add: &TypedNode) -> Option<(OutletId, Vec<f32>)>
     let x = through_casts(model, *x)?.0;
     let (slopes, _) = through_casts(model, *slopes)?;
     let x_fact = model.outlet_fact(x).ok()?;
-    let channels = *x_fact.shape.as_concrete()?.last()?;
+    let channels = *x_fact.shape.as_concrete()?.last().filter(|&&c| c > 0)?;
     let slopes_fact = model.outlet_fact(slopes).ok()?;
     let per_channel = slopes_fact.shape.as_concrete().is_some_and(|shape| {
         shape.len() <= x_fact.rank()
