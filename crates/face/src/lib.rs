@@ -27,6 +27,8 @@ mod retinaface;
 mod rfb;
 #[cfg(feature = "import")]
 mod tensorflow_import;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod wasm_matmul;
 mod yunet;
 
 pub use attributes::{Attribute, AttributeNet};

@@ -144,3 +144,115 @@ fn the_swapped_operators_give_tracts_values_in_the_browser() {
     assert!(outcome.was_swapped);
     outcome.assert_same_values("1 x 5 x 7 x 7");
 }
+
+/// The page's matrix-product kernel (`cf_face::wasm_matmul`) gives tract's 8 x 8 kernel's
+/// values bit for bit (both sum each output along k, a multiply then an add), with every fused
+/// operation a convolution can hand it, on tiles that fill its 4 x 8 and on ragged ones; and
+/// tract's dispatch picks it for f32 products of more than one column.
+#[wasm_bindgen_test]
+fn the_pages_matrix_kernel_gives_tracts_values() {
+    use cf_face::wasm_matmul::{KERNEL_NAME, kernel};
+    use tract_nnef::prelude::{DatumType, Tensor};
+    use tract_nnef::tract_core::tract_linalg::BinOp;
+    use tract_nnef::tract_core::tract_linalg::mmm::{
+        AsInputValue, FusedSpec, MatMatMul, MmmDispatch, Query,
+    };
+
+    let dispatch = MmmDispatch::native();
+    let picked = |n| {
+        let query = Query::plain(DatumType::F32, Some(64), Some(64), n);
+        dispatch
+            .pick(&query)
+            .map(|(mmm, _, _)| mmm.name().to_string())
+    };
+    assert_eq!(picked(Some(100)).as_deref(), Some(KERNEL_NAME));
+    assert_eq!(picked(None).as_deref(), Some(KERNEL_NAME));
+    assert_ne!(picked(Some(1)).as_deref(), Some(KERNEL_NAME));
+    let tracts = dispatch
+        .runnable()
+        .iter()
+        .find(|mmm| mmm.name() == "wasm_f32_8x8")
+        .expect("tract's 8 x 8 wasm kernel")
+        .clone();
+    let ours: Box<dyn MatMatMul> = kernel().mmm();
+
+    // Values of both signs and many magnitudes, so that a sum in another order would show.
+    let values = |seed: usize, shape: &[usize]| {
+        let len = shape.iter().product::<usize>();
+        let data: Vec<f32> = (0..len)
+            .map(|i| {
+                let x = ((i * 7919 + seed * 104_729) % 2003) as f32 - 1001.0;
+                x / 97.0 * if i % 5 == 0 { 1e-3 } else { 1.0 }
+            })
+            .collect();
+        Tensor::from_shape(shape, &data).unwrap()
+    };
+    let run = |mmm: &dyn MatMatMul, m: usize, k: usize, n: usize, epilogue: usize| {
+        let (packing_a, packing_b) = &mmm.packings()[0];
+        let a = packing_a.prepare_one(&values(1, &[m, k]), 1, 0).unwrap();
+        let b = packing_b.prepare_one(&values(2, &[k, n]), 0, 1).unwrap();
+        let (rows, cols) = (values(3, &[m]), values(4, &[n]));
+        let (scalar, earlier) = (Tensor::from(0.25f32), values(5, &[m, n]));
+        let mut c = Tensor::zero::<f32>(&[m, n]).unwrap();
+        // SAFETY: both tensors seen through it are m x n f32, rows along axis 0, and outlive
+        // the run.
+        let (earlier_tile, c_tile) = unsafe {
+            let store = mmm.c_view(Some(0), Some(1));
+            (store.wrap(&earlier.view()), store.wrap(&c.view_mut()))
+        };
+        let mut specs = vec![FusedSpec::AddMatMul {
+            a: AsInputValue::Borrowed(&*a),
+            b: AsInputValue::Borrowed(&*b),
+            packing: 0,
+        }];
+        specs.extend(match epilogue {
+            0 => vec![],
+            1 => vec![
+                FusedSpec::BinPerRow(rows.view(), BinOp::Add),
+                FusedSpec::BinScalar(&scalar, BinOp::Max),
+            ],
+            2 => vec![
+                FusedSpec::BinPerCol(cols.view(), BinOp::Mul),
+                FusedSpec::BinPerRow(rows.view(), BinOp::SubF),
+                FusedSpec::LeakyRelu(&scalar),
+            ],
+            3 => vec![
+                FusedSpec::AddUnicast(earlier_tile),
+                FusedSpec::BinPerCol(cols.view(), BinOp::Sub),
+                FusedSpec::BinScalar(&scalar, BinOp::Min),
+            ],
+            _ => vec![
+                FusedSpec::AddRowColProducts(&rows, &cols),
+                FusedSpec::BinPerRow(rows.view(), BinOp::Max),
+                FusedSpec::BinPerCol(cols.view(), BinOp::SubF),
+                FusedSpec::BinScalar(&scalar, BinOp::Mul),
+            ],
+        });
+        specs.push(FusedSpec::Store(c_tile));
+        // SAFETY: every operand above has the shape (m, k), (k, n), m or n it is given as.
+        unsafe { mmm.run(m, n, &specs) }.unwrap();
+        c.try_as_plain_ram()
+            .unwrap()
+            .as_slice::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
+    for (m, k, n) in [
+        (1, 1, 2),
+        (3, 5, 7),
+        (4, 8, 8),
+        (9, 16, 17),
+        (64, 27, 130),
+        (128, 64, 49),
+    ] {
+        for epilogue in 0..5 {
+            assert_eq!(
+                run(&*tracts, m, k, n, epilogue),
+                run(&*ours, m, k, n, epilogue),
+                "m {m}, k {k}, n {n}, epilogue {epilogue}"
+            );
+        }
+    }
+}
