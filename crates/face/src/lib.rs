@@ -9,6 +9,7 @@
 mod attributes;
 pub mod detect;
 mod dlib_nets;
+pub mod doubling_upsample;
 mod embed;
 pub mod graph_tree;
 pub mod halving_pool;

@@ -114,6 +114,7 @@ pub(crate) fn load_packed(
             Preparation::OptimizeOnly => {}
         }
         crate::halving_pool::swap_halving_max_pools(&mut model)?;
+        crate::doubling_upsample::swap_doubling_upsamples(&mut model)?;
         crate::one_pass_prelu::swap_one_pass_prelus(&mut model)?;
         model.optimize()?;
         model.into_runnable()

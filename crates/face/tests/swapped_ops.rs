@@ -43,3 +43,26 @@ fn what_is_not_a_prelu_is_left_to_tract() {
     // One slope for every channel of a wider tensor is not per channel of the last axis.
     assert!(!cases::prelu(&[2, 3, 4], &[0.5], false).was_swapped);
 }
+
+#[test]
+fn doubling_gives_tracts_upsampling_bit_for_bit() {
+    // Rows of one value and of several; YuNet's sides (64 channels, 10 x 10); the tile as
+    // packed and the broadcast tract makes of it.
+    for (sides, packed) in [
+        ([1, 1, 1], true),
+        ([2, 3, 5], false),
+        ([2, 3, 5], true),
+        ([64, 10, 10], true),
+    ] {
+        let outcome = cases::upsampling(sides, 2, packed);
+        assert!(outcome.was_swapped, "{sides:?}");
+        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&outcome.tracts), bits(&outcome.swapped), "{sides:?}");
+    }
+}
+
+#[test]
+fn an_upsampling_that_is_not_a_doubling_is_left_to_tract() {
+    assert!(!cases::upsampling([2, 3, 3], 3, true).was_swapped);
+    assert!(!cases::upsampling([2, 3, 3], 3, false).was_swapped);
+}

@@ -131,7 +131,8 @@ fn browser_vectors_equal_native_vectors_for_every_network() {
 mod cases;
 
 /// YuNet's poolings and MobileFaceNet's PReLUs run in the page by the swapped operators' vector
-/// paths (simd128), which the native tests cannot reach: the same cases, in the browser.
+/// paths (simd128), which the native tests cannot reach: the same cases, in the browser (and
+/// the upsampling, the same code in both).
 #[wasm_bindgen_test]
 fn the_swapped_operators_give_tracts_values_in_the_browser() {
     for sides in [[3, 4, 8], [2, 6, 22], [16, 10, 160]] {
@@ -143,6 +144,9 @@ fn the_swapped_operators_give_tracts_values_in_the_browser() {
     let outcome = cases::prelu(&[1, 5, 7, 7], &cases::SLOPES, true);
     assert!(outcome.was_swapped);
     outcome.assert_same_values("1 x 5 x 7 x 7");
+    let outcome = cases::upsampling([64, 10, 10], 2, true);
+    assert!(outcome.was_swapped);
+    outcome.assert_same_values("64 x 10 x 10, doubled");
 }
 
 /// The page's matrix-product kernel (`cf_face::wasm_matmul`) gives tract's 8 x 8 kernel's

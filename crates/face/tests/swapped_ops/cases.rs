@@ -1,16 +1,19 @@
 //! The operators swapped in when a model is prepared (`cf_face::halving_pool`,
-//! `cf_face::one_pass_prelu`), each beside tract's own on a graph of its own: the cases the
+//! `cf_face::doubling_upsample`, `cf_face::one_pass_prelu`), each beside tract's own on a graph of its own: the cases the
 //! native tests (tests/swapped_ops.rs) and the browser's (tests/wasm_parity.rs, where the
 //! simd128 paths run) both check.
 
+use cf_face::doubling_upsample::{DoublingUpsample, swap_doubling_upsamples};
 use cf_face::halving_pool::{HalvingMaxPool, swap_halving_max_pools};
 use cf_face::one_pass_prelu::{OnePassPrelu, swap_one_pass_prelus};
+use tract_nnef::internal::tract_core::ops::array::{DynTile, MultiBroadcastTo};
 use tract_nnef::internal::tract_core::ops::binary::TypedBinOp;
 use tract_nnef::internal::tract_core::ops::cast::Cast;
 use tract_nnef::internal::tract_core::ops::change_axes::wire_with_rank_broadcast;
 use tract_nnef::internal::tract_core::ops::cnn::{MaxPool, PaddingSpec, PoolSpec};
 use tract_nnef::internal::tract_core::ops::math;
 use tract_nnef::internal::tract_core::ops::nn::DataFormat;
+use tract_nnef::internal::{AxisOp, ShapeFact, TDim};
 use tract_nnef::prelude::{
     Datum, DatumExt, IntoRunnable, IntoTValue, SpecialOps, Tensor, TypedModel, tensor1, tvec,
 };
@@ -87,6 +90,49 @@ pub fn pooling([c, h, w]: [usize; 3], with_indices: bool) -> Outcome {
     let tracts = run(model.clone(), &input);
     swap_halving_max_pools(&mut model).unwrap();
     let was_swapped = model.nodes().iter().any(|n| n.op_is::<HalvingMaxPool>());
+    Outcome {
+        tracts,
+        swapped: run(model, &input),
+        was_swapped,
+    }
+}
+
+/// A nearest-neighbour upsampling of `[1, c, h, w]` by `factor` as YuNet's `Resize` reaches
+/// tract (a reshape to `[1, c, h, 1, w, 1]`, a broadcast to `[1, c, h, f, w, f]`, a reshape to
+/// `[1, c, f·h, f·w]`), by tract and swapped; with `packed`, the broadcast is the tile by
+/// constant multipliers the packed graph has (tract's optimiser makes it the broadcast).
+pub fn upsampling([c, h, w]: [usize; 3], factor: usize, packed: bool) -> Outcome {
+    let input = tensor1(&layer_values(c * h * w))
+        .into_shape(&[1, c, h, w])
+        .unwrap();
+    let mut model = TypedModel::default();
+    let source = model.add_source("input", f32::fact([1, c, h, w])).unwrap();
+    let dims = |d: &[usize]| d.iter().map(|&d| TDim::from(d)).collect();
+    let split = AxisOp::Reshape(2, dims(&[h, w]), dims(&[h, 1, w, 1]));
+    let split = model.wire_node("split", split, &[source]).unwrap();
+    let tiled = if packed {
+        let multipliers = tensor1(&[1i64, 1, 1, factor as i64, 1, factor as i64]);
+        let multipliers = model.add_const("multipliers", multipliers).unwrap();
+        let tile = DynTile::new(&model.symbols, 6);
+        model
+            .wire_node("tile", tile, &[split[0], multipliers])
+            .unwrap()
+    } else {
+        let tile = MultiBroadcastTo {
+            shape: ShapeFact::from_dims(dims(&[1, c, h, factor, w, factor])),
+        };
+        model.wire_node("tile", tile, &split).unwrap()
+    };
+    let merge = AxisOp::Reshape(
+        2,
+        dims(&[h, factor, w, factor]),
+        dims(&[factor * h, factor * w]),
+    );
+    let merged = model.wire_node("merge", merge, &tiled).unwrap();
+    model.select_output_outlets(&merged).unwrap();
+    let tracts = run(model.clone(), &input);
+    swap_doubling_upsamples(&mut model).unwrap();
+    let was_swapped = model.nodes().iter().any(|n| n.op_is::<DoublingUpsample>());
     Outcome {
         tracts,
         swapped: run(model, &input),
