@@ -78,7 +78,8 @@ inventory::submit! {
 unsafe fn kernel_f32_4x8(operations: &[FusedKerSpec<f32>]) -> isize {
     use std::arch::wasm32::{
         f32x4, f32x4_add, f32x4_extract_lane, f32x4_gt, f32x4_max, f32x4_min, f32x4_mul,
-        f32x4_splat, f32x4_sub, v128, v128_bitselect, v128_load, v128_load32_splat, v128_store,
+        f32x4_splat, f32x4_sub, i32x4_shuffle, v128, v128_bitselect, v128_load, v128_load32_splat,
+        v128_store,
     };
     type Tile = [v128; MR * NV];
     #[inline(always)]
@@ -181,11 +182,38 @@ unsafe fn kernel_f32_4x8(operations: &[FusedKerSpec<f32>]) -> isize {
                 }
                 FusedKerSpec::Store(tile) => {
                     let (rows, cols) = (tile.row_byte_stride, tile.col_byte_stride);
+                    // A column of the tile in one piece (YuNet's products run with the pixels
+                    // along the tile's rows, and tract's scratch for a border tile is laid out
+                    // so): each 4 x 4 block transposed, its columns stored as whole vectors.
+                    if rows == 4 && MR == 4 {
+                        for j in 0..NV {
+                            let [r0, r1, r2, r3] = [0, 1, 2, 3].map(|r| acc[r * NV + j]);
+                            let (low01, high01) = (
+                                i32x4_shuffle::<0, 4, 1, 5>(r0, r1),
+                                i32x4_shuffle::<2, 6, 3, 7>(r0, r1),
+                            );
+                            let (low23, high23) = (
+                                i32x4_shuffle::<0, 4, 1, 5>(r2, r3),
+                                i32x4_shuffle::<2, 6, 3, 7>(r2, r3),
+                            );
+                            let columns = [
+                                i32x4_shuffle::<0, 1, 4, 5>(low01, low23),
+                                i32x4_shuffle::<2, 3, 6, 7>(low01, low23),
+                                i32x4_shuffle::<0, 1, 4, 5>(high01, high23),
+                                i32x4_shuffle::<2, 3, 6, 7>(high01, high23),
+                            ];
+                            for (c, column) in columns.into_iter().enumerate() {
+                                let at = tile.ptr.offset(cols * (4 * j + c) as isize);
+                                v128_store(at as *mut v128, column);
+                            }
+                        }
+                        continue;
+                    }
                     for r in 0..MR {
                         let row = tile.ptr.offset(rows * r as isize);
                         for j in 0..NV {
                             let value = acc[r * NV + j];
-                            // A row of the output in one piece (a convolution's channel plane)
+                            // A row of the tile in one piece (a convolution's channel plane)
                             // takes whole vectors.
                             if cols == 4 {
                                 v128_store(row.add(16 * j) as *mut v128, value);

@@ -151,8 +151,9 @@ fn the_swapped_operators_give_tracts_values_in_the_browser() {
 
 /// The page's matrix-product kernel (`cf_face::wasm_matmul`) gives tract's 8 x 8 kernel's
 /// values bit for bit (both sum each output along k, a multiply then an add), with every fused
-/// operation a convolution can hand it, on tiles that fill its 4 x 8 and on ragged ones; and
-/// tract's dispatch picks it for f32 products of more than one column.
+/// operation a convolution can hand it, on tiles that fill its 4 x 8 and on ragged ones, into
+/// outputs with either axis contiguous; and tract's dispatch picks it for f32 products of more
+/// than one column.
 #[wasm_bindgen_test]
 fn the_pages_matrix_kernel_gives_tracts_values() {
     use cf_face::wasm_matmul::{KERNEL_NAME, kernel};
@@ -191,17 +192,23 @@ fn the_pages_matrix_kernel_gives_tracts_values() {
             .collect();
         Tensor::from_shape(shape, &data).unwrap()
     };
+    // `columns_together`: the output laid out with m along its rows' contiguous axis (n x m in
+    // memory), as YuNet's products and tract's scratch for border tiles have it.
     let run = |mmm: &dyn MatMatMul, m: usize, k: usize, n: usize, epilogue: usize| {
+        let columns_together = epilogue >= 5;
+        let epilogue = epilogue % 5;
         let (packing_a, packing_b) = &mmm.packings()[0];
         let a = packing_a.prepare_one(&values(1, &[m, k]), 1, 0).unwrap();
         let b = packing_b.prepare_one(&values(2, &[k, n]), 0, 1).unwrap();
         let (rows, cols) = (values(3, &[m]), values(4, &[n]));
-        let (scalar, earlier) = (Tensor::from(0.25f32), values(5, &[m, n]));
-        let mut c = Tensor::zero::<f32>(&[m, n]).unwrap();
-        // SAFETY: both tensors seen through it are m x n f32, rows along axis 0, and outlive
-        // the run.
+        let shape = if columns_together { [n, m] } else { [m, n] };
+        let (scalar, earlier) = (Tensor::from(0.25f32), values(5, &shape));
+        let mut c = Tensor::zero::<f32>(&shape).unwrap();
+        let (m_axis, n_axis) = if columns_together { (1, 0) } else { (0, 1) };
+        // SAFETY: both tensors seen through it are f32 of `shape`, m along `m_axis`, and
+        // outlive the run.
         let (earlier_tile, c_tile) = unsafe {
-            let store = mmm.c_view(Some(0), Some(1));
+            let store = mmm.c_view(Some(m_axis), Some(n_axis));
             (store.wrap(&earlier.view()), store.wrap(&c.view_mut()))
         };
         let mut specs = vec![FusedSpec::AddMatMul {
@@ -251,7 +258,7 @@ fn the_pages_matrix_kernel_gives_tracts_values() {
         (64, 27, 130),
         (128, 64, 49),
     ] {
-        for epilogue in 0..5 {
+        for epilogue in 0..10 {
             assert_eq!(
                 run(&*tracts, m, k, n, epilogue),
                 run(&*ours, m, k, n, epilogue),
