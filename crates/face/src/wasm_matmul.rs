@@ -3,11 +3,13 @@
 //! networks make in the page runs on it.
 //!
 //! tract 0.23.9 picks its 8 x 8 wasm kernel for every f32 product: sixteen 128-bit
-//! accumulators, measured under wasmtime. V8 gives wasm fifteen vector registers on x86-64, so
-//! in Chromium those sixteen accumulators and the operands spill to the stack on every step of
-//! the inner loop: in Chromium 156 it runs MobileFaceNet's and YuNet's 1 x 1 convolutions at
-//! 25-27 GFLOP/s, the same loop with a 4 x 8 tile (eight accumulators, two B vectors, one
-//! splat) at 37-43 (docs/BENCHMARKS.md, "A matrix-product kernel that fits V8's registers").
+//! accumulators, chosen by measurements under wasmtime. V8 gives wasm fifteen vector registers
+//! on x86-64 (xmm15 is its scratch), so in Chromium those sixteen accumulators and the operands
+//! spill to the stack on every step of the inner loop: in Chromium 156 tract's kernel runs
+//! MobileFaceNet's 1 x 1 convolutions at 22-26 GFLOP/s. A 4 x 8 tile (eight accumulators, two
+//! B vectors, one broadcast) keeps everything in registers: its inner loop alone runs at 38-43,
+//! and the network's matrix products take half the time they took (docs/BENCHMARKS.md, "A
+//! matrix-product kernel that fits V8's registers").
 //! Each output is summed in the same order as by tract's kernel (a multiply, then an add,
 //! along k), so the values are the same bit for bit.
 //!

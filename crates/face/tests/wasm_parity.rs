@@ -267,3 +267,46 @@ fn the_pages_matrix_kernel_gives_tracts_values() {
         }
     }
 }
+
+/// The page's matrix kernel writes its tile into every layout tract gives it: rows together
+/// (whole vectors), columns together (4 x 4 blocks transposed) and neither (value by value), and
+/// adds a tile read from that layout; as tract's own kernel tests do it, a tile loaded whole.
+#[wasm_bindgen_test]
+fn the_pages_matrix_kernel_stores_every_layout() {
+    use cf_face::wasm_matmul::kernel;
+    use tract_nnef::tract_core::tract_linalg::mmm::{FusedKerSpec, MatMatMulKer, OutputStoreKer};
+
+    let (mr, nr) = (4, 8);
+    let pattern: Vec<f32> = (0..mr * nr).map(|i| i as f32 + 0.5).collect();
+    let column_major: Vec<f32> = (0..mr * nr)
+        .map(|i| pattern[(i % mr) * nr + i / mr])
+        .collect();
+    // (row stride, column stride) in values, and the values the output spans.
+    for (rows, cols, len) in [(nr, 1, mr * nr), (1, mr, mr * nr), (3 * nr, 3, 3 * mr * nr)] {
+        let mut output = vec![f32::NAN; len];
+        let earlier: Vec<f32> = (0..len).map(|i| 1000.0 * i as f32).collect();
+        let tile = |ptr: *mut f32| OutputStoreKer {
+            ptr: ptr.cast(),
+            row_byte_stride: 4 * rows as isize,
+            col_byte_stride: 4 * cols as isize,
+            item_size: 4,
+        };
+        let operations = [
+            FusedKerSpec::LoadTile(column_major.as_ptr(), pattern.as_ptr()),
+            FusedKerSpec::AddUnicast(tile(earlier.as_ptr().cast_mut())),
+            FusedKerSpec::Store(tile(output.as_mut_ptr())),
+            FusedKerSpec::Done,
+        ];
+        assert_eq!(kernel().kernel(&operations), 0);
+        for r in 0..mr {
+            for c in 0..nr {
+                let at = r * rows + c * cols;
+                assert_eq!(
+                    output[at],
+                    pattern[r * nr + c] + earlier[at],
+                    "row stride {rows}, column stride {cols}: ({r}, {c})"
+                );
+            }
+        }
+    }
+}
