@@ -16,8 +16,7 @@ fn halving_gives_tracts_maxima_bit_for_bit() {
     ] {
         let outcome = cases::pooling(sides, with_indices);
         assert!(outcome.was_swapped, "{sides:?}");
-        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&outcome.tracts), bits(&outcome.swapped), "{sides:?}");
+        outcome.assert_same_bits(&format!("{sides:?}"));
     }
 }
 
@@ -56,8 +55,7 @@ fn doubling_gives_tracts_upsampling_bit_for_bit() {
     ] {
         let outcome = cases::upsampling(sides, 2, packed);
         assert!(outcome.was_swapped, "{sides:?}");
-        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&outcome.tracts), bits(&outcome.swapped), "{sides:?}");
+        outcome.assert_same_bits(&format!("{sides:?}"));
     }
 }
 

@@ -138,15 +138,14 @@ fn the_swapped_operators_give_tracts_values_in_the_browser() {
     for sides in [[3, 4, 8], [2, 6, 22], [16, 10, 160]] {
         let outcome = cases::pooling(sides, true);
         assert!(outcome.was_swapped, "{sides:?}");
-        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&outcome.tracts), bits(&outcome.swapped), "{sides:?}");
+        outcome.assert_same_bits(&format!("{sides:?}"));
     }
     let outcome = cases::prelu(&[1, 5, 7, 7], &cases::SLOPES, true);
     assert!(outcome.was_swapped);
     outcome.assert_same_values("1 x 5 x 7 x 7");
     let outcome = cases::upsampling([64, 10, 10], 2, true);
     assert!(outcome.was_swapped);
-    outcome.assert_same_values("64 x 10 x 10, doubled");
+    outcome.assert_same_bits("64 x 10 x 10, doubled");
 }
 
 /// The page's matrix-product kernel (`cf_face::wasm_matmul`) gives tract's 8 x 8 kernel's

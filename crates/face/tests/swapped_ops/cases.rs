@@ -13,7 +13,7 @@ use tract_nnef::internal::tract_core::ops::change_axes::wire_with_rank_broadcast
 use tract_nnef::internal::tract_core::ops::cnn::{MaxPool, PaddingSpec, PoolSpec};
 use tract_nnef::internal::tract_core::ops::math;
 use tract_nnef::internal::tract_core::ops::nn::DataFormat;
-use tract_nnef::internal::{AxisOp, ShapeFact, TDim};
+use tract_nnef::internal::{AxisOp, Op, ShapeFact, TDim, TractResult};
 use tract_nnef::prelude::{
     Datum, DatumExt, IntoRunnable, IntoTValue, SpecialOps, Tensor, TypedModel, tensor1, tvec,
 };
@@ -53,6 +53,28 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// `model` run on `input` by tract, then again after `swap`, which should bring in `O`.
+    fn of<O: Op>(
+        mut model: TypedModel,
+        input: &Tensor,
+        swap: fn(&mut TypedModel) -> TractResult<()>,
+    ) -> Outcome {
+        let tracts = run(model.clone(), input);
+        swap(&mut model).unwrap();
+        let was_swapped = model.nodes().iter().any(|n| n.op_is::<O>());
+        Outcome {
+            tracts,
+            swapped: run(model, input),
+            was_swapped,
+        }
+    }
+
+    /// The same values, bit for bit.
+    pub fn assert_same_bits(&self, case: &str) {
+        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&self.tracts), bits(&self.swapped), "{case}");
+    }
+
     /// The same values; a zero may differ in its sign only, which no later layer tells apart.
     pub fn assert_same_values(&self, case: &str) {
         assert_eq!(self.tracts.len(), self.swapped.len(), "{case}");
@@ -87,14 +109,7 @@ pub fn pooling([c, h, w]: [usize; 3], with_indices: bool) -> Outcome {
     };
     let pooled = model.wire_node("pool", pool, &[source]).unwrap();
     model.select_output_outlets(&pooled[..1]).unwrap();
-    let tracts = run(model.clone(), &input);
-    swap_halving_max_pools(&mut model).unwrap();
-    let was_swapped = model.nodes().iter().any(|n| n.op_is::<HalvingMaxPool>());
-    Outcome {
-        tracts,
-        swapped: run(model, &input),
-        was_swapped,
-    }
+    Outcome::of::<HalvingMaxPool>(model, &input, swap_halving_max_pools)
 }
 
 /// A nearest-neighbour upsampling of `[1, c, h, w]` by `factor` as YuNet's `Resize` reaches
@@ -130,14 +145,7 @@ pub fn upsampling([c, h, w]: [usize; 3], factor: usize, packed: bool) -> Outcome
     );
     let merged = model.wire_node("merge", merge, &tiled).unwrap();
     model.select_output_outlets(&merged).unwrap();
-    let tracts = run(model.clone(), &input);
-    swap_doubling_upsamples(&mut model).unwrap();
-    let was_swapped = model.nodes().iter().any(|n| n.op_is::<DoublingUpsample>());
-    Outcome {
-        tracts,
-        swapped: run(model, &input),
-        was_swapped,
-    }
+    Outcome::of::<DoublingUpsample>(model, &input, swap_doubling_upsamples)
 }
 
 /// `max(x, 0) + min(x, 0)·slopes` over `shape` (channels last) as packed, by tract and
@@ -174,14 +182,7 @@ pub fn prelu(shape: &[usize], slopes: &[f32], casts: bool) -> Outcome {
     let mul = wire(&mut model, "mul", math::mul(), min, slopes);
     let add = wire(&mut model, "add", math::add(), max, mul);
     model.select_output_outlets(&[add]).unwrap();
-    let tracts = run(model.clone(), &input);
-    swap_one_pass_prelus(&mut model).unwrap();
-    let was_swapped = model.nodes().iter().any(|n| n.op_is::<OnePassPrelu>());
-    Outcome {
-        tracts,
-        swapped: run(model, &input),
-        was_swapped,
-    }
+    Outcome::of::<OnePassPrelu>(model, &input, swap_one_pass_prelus)
 }
 
 /// Slopes below 0, in (0, 1), 1, above 1 and 0, as MobileFaceNet's; seven of them, so that a
