@@ -141,7 +141,7 @@ pub fn swap_doubling_upsamples(model: &mut TypedModel) -> TractResult<()> {
         let name = &model.node(merge).name;
         let doubled = patch.wire_node(name, DoublingUpsample, &[input])?[0];
         patch.shunt_outside(model, OutletId::new(merge, 0), doubled)?;
-        patch.apply(model)?;
+        crate::optimizer::apply(patch, model)?;
     }
     Ok(())
 }

@@ -175,7 +175,7 @@ pub fn swap_halving_max_pools(model: &mut TypedModel) -> TractResult<()> {
         let input = patch.tap_model(model, node.inputs[0])?;
         let halved = patch.wire_node(&node.name, HalvingMaxPool, &[input])?[0];
         patch.shunt_outside(model, OutletId::new(id, 0), halved)?;
-        patch.apply(model)?;
+        crate::optimizer::apply(patch, model)?;
     }
     Ok(())
 }

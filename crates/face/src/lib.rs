@@ -17,6 +17,7 @@ pub mod landmarks;
 mod look;
 mod network;
 pub mod one_pass_prelu;
+pub mod optimizer;
 #[cfg(feature = "import")]
 pub mod pack;
 mod packed;

@@ -17,6 +17,7 @@ use tract_nnef::internal::{TractErrorContext, bail, format_err};
 use tract_nnef::prelude::*;
 use tract_nnef::resource::{DatLoader, GraphNnefLoader, ResourceLoader};
 
+use crate::optimizer;
 use crate::quantize::dequantize;
 use crate::{FaceError, Runnable};
 
@@ -98,28 +99,42 @@ pub(crate) fn load_packed(
         return Err(failed(format!("its graph.nnef {problem}")));
     }
     let load = || -> TractResult<Runnable> {
-        let mut proto = proto_model(bytes)?;
-        if let Some(problem) = shape_problem(&proto.doc) {
-            bail!("its graph {problem}");
-        }
-        dequantize_tensors(&mut proto.tensors)?;
-        let mut model = nnef_for_reading().model_for_proto_model(&proto)?;
-        match preparation {
-            Preparation::Full => model.declutter()?,
-            Preparation::TransposesRemoved => Optimizer {
-                passes: vec![Box::<ChangeAxes>::default()],
-                steps: None,
-            }
-            .optimize(&mut model)?,
-            Preparation::OptimizeOnly => {}
-        }
-        crate::halving_pool::swap_halving_max_pools(&mut model)?;
-        crate::doubling_upsample::swap_doubling_upsamples(&mut model)?;
-        crate::one_pass_prelu::swap_one_pass_prelus(&mut model)?;
-        model.optimize()?;
+        let mut model = typed_model(bytes)?;
+        prepare(&mut model, preparation)?;
         model.into_runnable()
     };
     load().map_err(|e| failed(format!("{e:#}")))
+}
+
+/// The graph of a packed model as tract builds it, its weights dequantized, before any
+/// simplification or optimisation.
+fn typed_model(bytes: &[u8]) -> TractResult<TypedModel> {
+    let mut proto = proto_model(bytes)?;
+    if let Some(problem) = shape_problem(&proto.doc) {
+        bail!("its graph {problem}");
+    }
+    dequantize_tensors(&mut proto.tensors)?;
+    nnef_for_reading().model_for_proto_model(&proto)
+}
+
+/// `preparation`, the operators swapped for the page's own, then tract's code generation: tract's
+/// passes, applied by [`crate::optimizer`].
+fn prepare(model: &mut TypedModel, preparation: Preparation) -> TractResult<()> {
+    match preparation {
+        Preparation::Full => optimizer::declutter(model)?,
+        Preparation::TransposesRemoved => optimizer::run(
+            &Optimizer {
+                passes: vec![Box::<ChangeAxes>::default()],
+                steps: None,
+            },
+            model,
+        )?,
+        Preparation::OptimizeOnly => {}
+    }
+    crate::halving_pool::swap_halving_max_pools(model)?;
+    crate::doubling_upsample::swap_doubling_upsamples(model)?;
+    crate::one_pass_prelu::swap_one_pass_prelus(model)?;
+    optimizer::optimize(model)
 }
 
 /// Where a packed tar holds its graph as a syntax tree (`crate::graph_tree`).
@@ -360,6 +375,127 @@ mod tests {
             let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
             for (e, g) in expected.iter().zip(&got) {
                 assert!((e - g).abs() <= 1e-5 * scale, "{file}: {e} against {g}");
+            }
+        }
+    }
+
+    /// What [`prepare`] did before it ran tract's passes through [`optimizer`]: tract's own
+    /// `declutter`, `Optimizer::optimize` and `optimize`, which apply each patch with
+    /// `ModelPatch::apply`.
+    fn prepare_as_tract_does(model: &mut TypedModel, preparation: Preparation) -> TractResult<()> {
+        match preparation {
+            Preparation::Full => model.declutter()?,
+            Preparation::TransposesRemoved => Optimizer {
+                passes: vec![Box::<ChangeAxes>::default()],
+                steps: None,
+            }
+            .optimize(model)?,
+            Preparation::OptimizeOnly => {}
+        }
+        crate::halving_pool::swap_halving_max_pools(model)?;
+        crate::doubling_upsample::swap_doubling_upsamples(model)?;
+        crate::one_pass_prelu::swap_one_pass_prelus(model)?;
+        model.optimize()
+    }
+
+    /// Where two prepared graphs differ: the count of nodes, a node's name, operator (its name
+    /// and tract's description of its settings: two preparations of one graph by tract itself
+    /// give matrix products that are not `==`), inputs or output types and shapes, or the
+    /// model's inputs, outputs, labels or properties.
+    fn graph_difference(ours: &TypedModel, tracts: &TypedModel) -> Option<String> {
+        if ours.nodes.len() != tracts.nodes.len() {
+            return Some(format!(
+                "{} nodes against {}",
+                ours.nodes.len(),
+                tracts.nodes.len()
+            ));
+        }
+        for (a, b) in ours.nodes.iter().zip(&tracts.nodes) {
+            // Type and shape: a constant's packed weights are an opaque fact, equal only to
+            // itself.
+            let facts = |node: &TypedNode| -> Vec<String> {
+                let fact = |outlet: &Outlet<TypedFact>| {
+                    format!("{:?} {:?}", outlet.fact.datum_type, outlet.fact.shape)
+                };
+                node.outputs.iter().map(fact).collect()
+            };
+            if a.name != b.name
+                || a.inputs != b.inputs
+                || a.op().name() != b.op().name()
+                || a.op().info().ok() != b.op().info().ok()
+                || facts(a) != facts(b)
+            {
+                return Some(format!(
+                    "node {}: {a} {:?} against {b} {:?}",
+                    a.id,
+                    a.op().info().ok(),
+                    b.op().info().ok()
+                ));
+            }
+        }
+        let keys = |model: &TypedModel| -> Vec<String> {
+            let mut keys: Vec<String> = model.properties.keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        (ours.inputs != tracts.inputs
+            || ours.outputs != tracts.outputs
+            || ours.outlet_labels != tracts.outlet_labels
+            || keys(ours) != keys(tracts))
+        .then(|| "other inputs, outputs, labels or properties".to_string())
+    }
+
+    #[test]
+    fn models_prepared_through_our_patch_application_are_tracts() {
+        let preparations = [
+            Preparation::Full,
+            Preparation::TransposesRemoved,
+            Preparation::OptimizeOnly,
+        ];
+        for file in [
+            "yunet-320.nnef.tar",
+            "yunet-640.nnef.tar",
+            "fr_landmark.nnef.tar",
+            "mobilefacenet.nnef.tar",
+            "fr_feature.nnef.tar",
+            "fr_age.nnef.tar",
+            "fr_gender.nnef.tar",
+            "dlib_gender.nnef.tar",
+            "dlib_age.nnef.tar",
+            "fr_detect.nnef.tar",
+            "retinaface-640.nnef.tar",
+        ] {
+            let Some(bytes) = packed(file) else { continue };
+            for preparation in preparations {
+                let built = typed_model(&bytes).unwrap();
+                let (mut ours, mut tracts) = (built.clone(), built);
+                prepare(&mut ours, preparation).unwrap();
+                prepare_as_tract_does(&mut tracts, preparation).unwrap();
+                if let Some(difference) = graph_difference(&ours, &tracts) {
+                    panic!("{file}, {preparation:?}: {difference}");
+                }
+                let shape: Vec<usize> = ours
+                    .input_fact(0)
+                    .unwrap()
+                    .shape
+                    .as_concrete()
+                    .unwrap()
+                    .to_vec();
+                let values: Vec<f32> = (0..shape.iter().product::<usize>())
+                    .map(|i| ((i * 7919 % 256) as f32 - 127.5) / 128.0)
+                    .collect();
+                let outputs = |model: TypedModel| -> Vec<Vec<f32>> {
+                    let runnable = model.into_runnable().unwrap();
+                    crate::run(&runnable, file, &shape, values.clone()).unwrap()
+                };
+                let (ours, tracts) = (outputs(ours), outputs(tracts));
+                let bits = |outputs: &[Vec<f32>]| -> Vec<Vec<u32>> {
+                    outputs
+                        .iter()
+                        .map(|o| o.iter().map(|v| v.to_bits()).collect())
+                        .collect()
+                };
+                assert_eq!(bits(&ours), bits(&tracts), "{file}, {preparation:?}");
             }
         }
     }
