@@ -315,10 +315,8 @@ fn dequantize_tensors(tensors: &mut HashMap<Identifier, Arc<Tensor>>) -> TractRe
             scales.shape(),
         )
         .ok_or_else(|| format_err!("{}: the scales do not fit the values", label))?;
-        tensors.insert(
-            Identifier(label),
-            Tensor::from_shape(values.shape(), &floats)?.into_arc_tensor(),
-        );
+        let floats = tract_ndarray::ArrayD::from_shape_vec(values.shape(), floats)?;
+        tensors.insert(Identifier(label), floats.into_arc_tensor());
     }
     Ok(())
 }
