@@ -23,7 +23,8 @@ pub trait FileStore {
     /// Keeps a verified copy of `url`. Best effort: a store that cannot keep it only means
     /// downloading again next time.
     fn keep(&self, url: &str, bytes: &[u8]);
-    /// Drops the kept copy of `url` (it failed verification).
+    /// Drops every copy of `url` the store holds, kept or from downloading it: it failed
+    /// verification.
     fn forget(&self, url: &str) -> impl Future<Output = ()>;
     /// Downloads `url`, telling `progress` the bytes received so far as they arrive.
     fn download(
@@ -86,10 +87,13 @@ pub async fn fetch_verified<S: FileStore>(
                 status,
             },
         })?;
-    check(&bytes).await.map_err(|source| FetchError::Damaged {
-        file: entry.file.clone(),
-        source,
-    })?;
+    if let Err(source) = check(&bytes).await {
+        store.forget(&url).await;
+        return Err(FetchError::Damaged {
+            file: entry.file.clone(),
+            source,
+        });
+    }
     store.keep(&url, &bytes);
     Ok(bytes)
 }
@@ -104,6 +108,8 @@ pub struct MemoryStore {
     pub kept: std::cell::RefCell<std::collections::HashMap<String, Vec<u8>>>,
     /// Every URL downloaded, in order.
     pub downloads: std::cell::RefCell<Vec<String>>,
+    /// Every URL forgotten, in order.
+    pub forgotten: std::cell::RefCell<Vec<String>>,
     /// When set, every download fails as if offline.
     pub offline: std::cell::Cell<bool>,
 }
@@ -134,6 +140,7 @@ impl FileStore for MemoryStore {
     }
 
     async fn forget(&self, url: &str) {
+        self.forgotten.borrow_mut().push(url.to_string());
         self.kept.borrow_mut().remove(url);
     }
 
@@ -248,6 +255,11 @@ mod tests {
             })
         ));
         assert!(store.kept.borrow().is_empty());
+        // The store drops whatever it held of each damaged download.
+        assert_eq!(
+            *store.forgotten.borrow(),
+            vec![file_url("models", &entry); 2]
+        );
         store.offline.set(true);
         let offline = fetch(&store, &entry).unwrap_err();
         assert!(
