@@ -108,6 +108,12 @@ pub(crate) fn load_packed(
 
 /// The graph of a packed model as tract builds it, its weights dequantized, before any
 /// simplification or optimisation.
+///
+/// Loading runs once per model, so the steps of it stay functions of their own
+/// (`#[inline(never)]` here and below): inlined into [`load_packed`] they made one 53 KB wasm
+/// function whose loops V8 finds hot, and optimising that took a background core 180 ms of a
+/// first visit's two (`--trace-wasm-compilation-times`).
+#[inline(never)]
 fn typed_model(bytes: &[u8]) -> TractResult<TypedModel> {
     let mut proto = proto_model(bytes)?;
     if let Some(problem) = shape_problem(&proto.doc) {
@@ -119,6 +125,7 @@ fn typed_model(bytes: &[u8]) -> TractResult<TypedModel> {
 
 /// `preparation`, the operators swapped for the page's own, then tract's code generation: tract's
 /// passes, applied by [`crate::optimizer`].
+#[inline(never)]
 fn prepare(model: &mut TypedModel, preparation: Preparation) -> TractResult<()> {
     match preparation {
         Preparation::Full => optimizer::declutter(model)?,
@@ -142,6 +149,7 @@ pub(crate) const GRAPH_TREE: &str = "graph.bin";
 
 /// The graph and tensors of a packed tar: the graph read from [`GRAPH_TREE`], which `pack`
 /// writes; a tar with NNEF text instead (`graph.nnef`, as tract writes) goes to tract's parser.
+#[inline(never)]
 fn proto_model(bytes: &[u8]) -> TractResult<ProtoModel> {
     let mut document = None;
     let mut tensors = HashMap::new();
@@ -297,6 +305,7 @@ fn is_tar(bytes: &[u8]) -> bool {
 }
 
 /// Every `L.q` with its `L.scale` becomes the float32 tensor `L`.
+#[inline(never)]
 fn dequantize_tensors(tensors: &mut HashMap<Identifier, Arc<Tensor>>) -> TractResult<()> {
     let quantized: Vec<String> = tensors
         .keys()
