@@ -87,12 +87,6 @@ impl Drop for Silence {
     }
 }
 
-thread_local! {
-    /// The second reading of each download not yet kept or forgotten, by URL.
-    static DOWNLOADED: std::cell::RefCell<std::collections::HashMap<String, web_sys::Response>> =
-        Default::default();
-}
-
 /// How one attempt at a download ended badly.
 enum Attempt {
     /// Nothing came for [`SILENCE_MS`].
@@ -115,12 +109,6 @@ async fn download_once(url: &str, progress: &mut dyn FnMut(u64)) -> Result<Vec<u
     let response: web_sys::Response = answer.map_err(failed)?.unchecked_into();
     if !response.ok() {
         return Err(Attempt::Failed(DownloadError::Http(response.status())));
-    }
-    // A second reading of the body, for the Cache API once the bytes verify: the browser keeps
-    // it from the same download, where a new response made from the bytes would copy them out
-    // of wasm and into the store on this thread while the models are being prepared.
-    if let Ok(copy) = response.clone() {
-        DOWNLOADED.with_borrow_mut(|downloaded| downloaded.insert(url.to_string(), copy));
     }
     let Some(body) = response.body() else {
         return Ok(Vec::new());
@@ -195,22 +183,19 @@ impl FileStore for BrowserStore {
     }
 
     fn keep(&self, url: &str, bytes: &[u8]) {
-        let downloaded = DOWNLOADED.with_borrow_mut(|downloaded| downloaded.remove(url));
-        let response = match downloaded {
-            Some(response) => Ok(response),
-            None => web_sys::Response::new_with_opt_buffer_source(Some(&Uint8Array::from(bytes))),
-        };
-        let url = url.to_string();
+        let (url, body) = (url.to_string(), Uint8Array::from(bytes));
         // In the background: nothing waits for the store to complete.
         wasm_bindgen_futures::spawn_local(async move {
-            if let (Some(cache), Ok(response)) = (open_cache().await, response) {
+            if let (Some(cache), Ok(response)) = (
+                open_cache().await,
+                web_sys::Response::new_with_opt_buffer_source(Some(&body)),
+            ) {
                 let _ = JsFuture::from(cache.put_with_str(&url, &response)).await;
             }
         });
     }
 
     async fn forget(&self, url: &str) {
-        DOWNLOADED.with_borrow_mut(|downloaded| downloaded.remove(url));
         if let Some(cache) = open_cache().await {
             let _ = JsFuture::from(cache.delete_with_str(url)).await;
         }

@@ -23,8 +23,7 @@ pub trait FileStore {
     /// Keeps a verified copy of `url`. Best effort: a store that cannot keep it only means
     /// downloading again next time.
     fn keep(&self, url: &str, bytes: &[u8]);
-    /// Drops every copy of `url` the store holds, kept or from downloading it: it failed
-    /// verification.
+    /// Drops the kept copy of `url` (it failed verification).
     fn forget(&self, url: &str) -> impl Future<Output = ()>;
     /// Downloads `url`, telling `progress` the bytes received so far as they arrive.
     fn download(
@@ -87,13 +86,10 @@ pub async fn fetch_verified<S: FileStore>(
                 status,
             },
         })?;
-    if let Err(source) = check(&bytes).await {
-        store.forget(&url).await;
-        return Err(FetchError::Damaged {
-            file: entry.file.clone(),
-            source,
-        });
-    }
+    check(&bytes).await.map_err(|source| FetchError::Damaged {
+        file: entry.file.clone(),
+        source,
+    })?;
     store.keep(&url, &bytes);
     Ok(bytes)
 }
@@ -108,8 +104,6 @@ pub struct MemoryStore {
     pub kept: std::cell::RefCell<std::collections::HashMap<String, Vec<u8>>>,
     /// Every URL downloaded, in order.
     pub downloads: std::cell::RefCell<Vec<String>>,
-    /// Every URL forgotten, in order.
-    pub forgotten: std::cell::RefCell<Vec<String>>,
     /// When set, every download fails as if offline.
     pub offline: std::cell::Cell<bool>,
 }
@@ -140,7 +134,6 @@ impl FileStore for MemoryStore {
     }
 
     async fn forget(&self, url: &str) {
-        self.forgotten.borrow_mut().push(url.to_string());
         self.kept.borrow_mut().remove(url);
     }
 
@@ -255,11 +248,6 @@ mod tests {
             })
         ));
         assert!(store.kept.borrow().is_empty());
-        // The store drops whatever it held of each damaged download.
-        assert_eq!(
-            *store.forgotten.borrow(),
-            vec![file_url("models", &entry); 2]
-        );
         store.offline.set(true);
         let offline = fetch(&store, &entry).unwrap_err();
         assert!(
