@@ -346,6 +346,22 @@ mod tests {
         bytes
     }
 
+    /// The shape of `model`'s input and a face-like spread of values for it, the same every
+    /// run.
+    fn face_like_input(model: &TypedModel) -> (Vec<usize>, Vec<f32>) {
+        let shape = model
+            .input_fact(0)
+            .unwrap()
+            .shape
+            .as_concrete()
+            .unwrap()
+            .to_vec();
+        let values = (0..shape.iter().product::<usize>())
+            .map(|i| ((i * 7919 % 256) as f32 - 127.5) / 128.0)
+            .collect();
+        (shape, values)
+    }
+
     #[test]
     fn each_lighter_preparation_computes_what_the_full_one_does() {
         for (file, lighter) in [
@@ -359,19 +375,7 @@ mod tests {
             let Some(bytes) = packed(file) else { continue };
             let full = load_packed(file, &bytes, Preparation::Full).unwrap();
             let light = load_packed(file, &bytes, lighter).unwrap();
-            let shape: Vec<usize> = full
-                .model()
-                .input_fact(0)
-                .unwrap()
-                .shape
-                .as_concrete()
-                .unwrap()
-                .to_vec();
-            // A face-like spread of values, the same every run.
-            let count: usize = shape.iter().product();
-            let values: Vec<f32> = (0..count)
-                .map(|i| ((i * 7919 % 256) as f32 - 127.5) / 128.0)
-                .collect();
+            let (shape, values) = face_like_input(full.model());
             let outputs = |model: &Runnable| -> Vec<f32> {
                 crate::run(model, file, &shape, values.clone())
                     .unwrap()
@@ -481,16 +485,7 @@ mod tests {
                 if let Some(difference) = graph_difference(&ours, &tracts) {
                     panic!("{file}, {preparation:?}: {difference}");
                 }
-                let shape: Vec<usize> = ours
-                    .input_fact(0)
-                    .unwrap()
-                    .shape
-                    .as_concrete()
-                    .unwrap()
-                    .to_vec();
-                let values: Vec<f32> = (0..shape.iter().product::<usize>())
-                    .map(|i| ((i * 7919 % 256) as f32 - 127.5) / 128.0)
-                    .collect();
+                let (shape, values) = face_like_input(&ours);
                 let outputs = |model: TypedModel| -> Vec<Vec<f32>> {
                     let runnable = model.into_runnable().unwrap();
                     crate::run(&runnable, file, &shape, values.clone()).unwrap()
