@@ -111,8 +111,8 @@ pub(crate) fn load_packed(
 ///
 /// Loading runs once per model, so the steps of it stay functions of their own
 /// (`#[inline(never)]` here and below): inlined into [`load_packed`] they made one 53 KB wasm
-/// function whose loops V8 finds hot, and optimising that took a background core 180 ms of a
-/// first visit's two (`--trace-wasm-compilation-times`).
+/// function whose loops V8 finds hot, and optimising it kept one of a two-core machine's cores
+/// busy for 180 ms of a first visit (`--trace-wasm-compilation-times`).
 #[inline(never)]
 fn typed_model(bytes: &[u8]) -> TractResult<TypedModel> {
     let mut proto = proto_model(bytes)?;
