@@ -1,17 +1,19 @@
-//! The worker's photos decoded: a JPEG within the working size by the image crate, here in
-//! the worker (faster than the browser's way round for it, and the pixels native reads); the
-//! rest by the browser. A JPEG larger than the working size (what cameras and phones give) goes
-//! to WebCodecs' `ImageDecoder` where the browser has it, asked for the size the pipeline works
-//! at (what [`cf_engine::plan_decode`] reads from the header): libjpeg-turbo then decodes at a
-//! fraction of the stored size (3/8 of a 12 MP photo's sides to fit 1600), skipping most of the
-//! work, and the pixels come as stored, turned upright here by the file's EXIF orientation. Any
-//! other photo, or a browser without `ImageDecoder`, goes to `createImageBitmap`, upright and
-//! resized on decode to the working size, its pixels read through an `OffscreenCanvas`.
-//! Colours are kept as stored (no colour-space conversion), as the image crate keeps them and
-//! as the index's photos were read.
+//! The worker's photos decoded. A JPEG (but a small one) goes to WebCodecs' `ImageDecoder` where
+//! the browser has it (libjpeg-turbo, native, faster than decoding in wasm), asked for the size
+//! the pipeline works at (what [`cf_engine::plan_decode`] reads from the header): one larger
+//! than that (what cameras and phones give) is decoded at a fraction of its stored size (3/8 of
+//! a 12 MP photo's sides to fit 1600), skipping most of the work, and comes as RGB; one within
+//! it comes as its colour planes, which the engine converts as the image crate does. Either
+//! way the pixels are as stored, turned upright here by the file's EXIF orientation. A small
+//! JPEG, or one the browser cannot decode so, goes to the image crate, here in the worker,
+//! where it is within the working size; any other photo, or a browser without `ImageDecoder`,
+//! to `createImageBitmap`, upright and resized on decode to the working size, its pixels read
+//! through an `OffscreenCanvas`. Colours are kept as stored (no colour-space conversion), as
+//! the image crate keeps them and as the index's photos were read.
 
 use cf_engine::{
-    DecodePlan, FaceError, MAX_DIMENSION, Photo, PixelOrder, plan_decode, working_size,
+    ChromaSampling, DecodePlan, FaceError, MAX_DIMENSION, Photo, PixelOrder, Plane, YCbCrPlanes,
+    plan_decode, working_size,
 };
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -23,7 +25,7 @@ use web_sys::{
 };
 
 /// The photo in `bytes` and the milliseconds its decoding took, or `None` where neither the
-/// image crate (for a JPEG within the working size) nor the browser decoded it: the engine's
+/// browser nor the image crate (for a JPEG within the working size) decoded it: the engine's
 /// image crate decoding then gives the reason (empty, unknown format, too large, damaged) in
 /// its own words.
 pub async fn photo(bytes: &[u8]) -> Option<(Photo, f64)> {
@@ -35,26 +37,24 @@ pub async fn photo(bytes: &[u8]) -> Option<(Photo, f64)> {
         Err(FaceError::UnsupportedFormat("HEIC" | "AVIF")) => None,
         Err(_) => return None,
     };
-    // A JPEG the pipeline takes at its own size: the image crate decodes it here faster than
-    // the browser's way round (its decoder thread, then the bitmap drawn on a canvas and read
-    // back), and gives the pixels the index's photos were read with. What it cannot read
-    // (a CMYK JPEG, a damaged one) the browser tries next.
-    if let Some(plan) = plan
-        && bytes.starts_with(&[0xff, 0xd8, 0xff])
-        && (plan.target_width, plan.target_height) == (plan.width, plan.height)
-        && let Ok(photo) = Photo::decode(bytes)
-    {
-        return Some((photo, crate::fetch::now_ms() - started));
-    }
-    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
     let data = Uint8Array::from(bytes);
     if let Some(plan) = plan
         && bytes.starts_with(&[0xff, 0xd8, 0xff])
-        && (plan.target_width, plan.target_height) != (plan.width, plan.height)
-        && let Some(photo) = decode_jpeg_scaled(&data, plan).await
     {
-        return Some((photo, crate::fetch::now_ms() - started));
+        let small = u64::from(plan.width) * u64::from(plan.height) <= SMALL_JPEG_PIXELS;
+        if !small && let Some(photo) = decode_jpeg(&data, plan).await {
+            return Some((photo, crate::fetch::now_ms() - started));
+        }
+        // A small JPEG, and what the browser did not decode (a CMYK JPEG, a damaged one, a
+        // browser without `ImageDecoder`), the image crate decodes where the pipeline takes
+        // the photo at its own size; the browser's other way round comes after that.
+        if (plan.target_width, plan.target_height) == (plan.width, plan.height)
+            && let Ok(photo) = Photo::decode(bytes)
+        {
+            return Some((photo, crate::fetch::now_ms() - started));
+        }
     }
+    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
     let blob = Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&data)).ok()?;
     let photo = match plan {
         Some(plan) => decode_planned(&global, &blob, plan).await,
@@ -62,6 +62,12 @@ pub async fn photo(bytes: &[u8]) -> Option<(Photo, f64)> {
     }?;
     Some((photo, crate::fetch::now_ms() - started))
 }
+
+/// Up to this many pixels (320 x 320) a JPEG is decoded here by the image crate: the
+/// browser's decoder, on its own thread, costs more in the hand-over than it saves (LFW's
+/// 250 x 250 photos: 0.9 ms here against 2.7 ms, and 2 against 10 ms on half a CPU; from
+/// 455 x 568 on the browser's is faster, 3.3 against 4.5 ms).
+const SMALL_JPEG_PIXELS: u64 = 320 * 320;
 
 // WebCodecs' image decoding, bound by hand for the few members used: web-sys has these types
 // only behind the `web_sys_unstable_apis` cfg, which would rebuild every crate of the page.
@@ -90,6 +96,14 @@ extern "C" {
     ) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(method)]
     fn close(this: &VideoFrame);
+    #[wasm_bindgen(method, getter, js_name = colorSpace)]
+    fn color_space(this: &VideoFrame) -> Option<VideoColorSpace>;
+
+    type VideoColorSpace;
+    #[wasm_bindgen(method, getter, js_name = fullRange)]
+    fn full_range(this: &VideoColorSpace) -> Option<bool>;
+    #[wasm_bindgen(method, getter)]
+    fn matrix(this: &VideoColorSpace) -> Option<String>;
 
     type FrameRect;
     #[wasm_bindgen(method, getter)]
@@ -106,11 +120,12 @@ fn object(entries: &[(&str, JsValue)]) -> Option<Object> {
     Some(object)
 }
 
-/// A JPEG larger than the working size decoded by `ImageDecoder` at the largest of
-/// libjpeg-turbo's eighths that is within it; `None` where the browser has no `ImageDecoder`
-/// or gives something else than asked (the caller then decodes it otherwise).
-async fn decode_jpeg_scaled(data: &Uint8Array, plan: DecodePlan) -> Option<Photo> {
-    if !SCALED_DECODING.get()
+/// A JPEG decoded by `ImageDecoder` at the working size: where that is smaller than the
+/// stored size, at the largest of libjpeg-turbo's eighths within it. `None` where the browser
+/// has no `ImageDecoder` or gives something else than asked (the caller then decodes it
+/// otherwise).
+async fn decode_jpeg(data: &Uint8Array, plan: DecodePlan) -> Option<Photo> {
+    if !BROWSER_JPEG_DECODING.get()
         || !Reflect::has(&js_sys::global(), &JsValue::from_str("ImageDecoder")).ok()?
     {
         return None;
@@ -133,9 +148,20 @@ async fn decode_jpeg_scaled(data: &Uint8Array, plan: DecodePlan) -> Option<Photo
         Err(_) => None,
     };
     decoder.close();
-    let frame: VideoFrame = Reflect::get(&decoded?, &JsValue::from_str("image"))
+    let decoded = decoded?;
+    let frame: VideoFrame = Reflect::get(&decoded, &JsValue::from_str("image"))
         .ok()?
         .unchecked_into();
+    // A file cut short decodes to its top part: that is the damaged photo the image crate
+    // names, not one to analyse.
+    if Reflect::get(&decoded, &JsValue::from_str("complete"))
+        .ok()?
+        .as_bool()
+        != Some(true)
+    {
+        frame.close();
+        return None;
+    }
     let photo = frame_pixels(&frame, plan, (wanted_width, wanted_height)).await;
     frame.close();
     photo
@@ -143,30 +169,54 @@ async fn decode_jpeg_scaled(data: &Uint8Array, plan: DecodePlan) -> Option<Photo
 
 thread_local! {
     /// False once this browser's `ImageDecoder` has decoded a JPEG at another size than asked
-    /// (the size is a hint in the standard) or in YUV: each photo would be decoded twice.
-    static SCALED_DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    /// (the size is a hint in the standard) or in a pixel format or colour space the worker
+    /// does not convert: each photo would be decoded twice.
+    static BROWSER_JPEG_DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// How a decoded frame's bytes are laid out.
+enum FrameLayout {
+    /// Four bytes a pixel (libjpeg-turbo's output when it decodes at a fraction of the size).
+    Packed(PixelOrder),
+    /// Brightness and two colour planes, as the JPEG stores them (its output at full size).
+    Planes(ChromaSampling),
+}
+
+fn frame_layout(frame: &VideoFrame) -> Option<FrameLayout> {
+    let layout = match frame.format()?.as_str() {
+        "BGRX" | "BGRA" => FrameLayout::Packed(PixelOrder::Bgrx),
+        "RGBX" | "RGBA" => FrameLayout::Packed(PixelOrder::Rgbx),
+        "I444" => FrameLayout::Planes(ChromaSampling::Full),
+        "I422" => FrameLayout::Planes(ChromaSampling::HalfWidth),
+        "I420" => FrameLayout::Planes(ChromaSampling::HalfWidthHalfHeight),
+        _ => return None,
+    };
+    // Planes are converted as JPEG's own colour space (BT.601 at full range); a frame that
+    // says it holds another is not what the file stored.
+    if let FrameLayout::Planes(_) = layout {
+        let space = frame.color_space();
+        let full_range = space.as_ref().and_then(VideoColorSpace::full_range);
+        let matrix = space.as_ref().and_then(VideoColorSpace::matrix);
+        if full_range == Some(false)
+            || matrix.is_some_and(|m| !matches!(m.as_str(), "smpte170m" | "bt470bg"))
+        {
+            return None;
+        }
+    }
+    Some(layout)
 }
 
 async fn frame_pixels(frame: &VideoFrame, plan: DecodePlan, wanted: (u32, u32)) -> Option<Photo> {
     let rect = frame.visible_rect()?;
-    let (width, height) = (rect.width() as u32, rect.height() as u32);
+    let (width, height) = (rect.width() as usize, rect.height() as usize);
     // A scaled decode is within the size asked and at least half of it (the eighths step
     // so); anything else is not what was planned.
-    let fits = |got: u32, asked: u32| got <= asked && 2 * got >= asked;
-    if !(fits(width, wanted.0) && fits(height, wanted.1)) {
-        SCALED_DECODING.set(false);
+    let fits = |got: usize, asked: u32| got <= asked as usize && 2 * got >= asked as usize;
+    let Some(layout) =
+        frame_layout(frame).filter(|_| fits(width, wanted.0) && fits(height, wanted.1))
+    else {
+        BROWSER_JPEG_DECODING.set(false);
         return None;
-    }
-    // Scaled, libjpeg-turbo gives RGB itself. A frame in YUV (as at the full size) is left to
-    // createImageBitmap: the browser's own YUV conversion on copying is not the JPEG one, and
-    // shifts colours enough to reorder near matches.
-    let order = match frame.format().as_deref() {
-        Some("BGRX" | "BGRA") => PixelOrder::Bgrx,
-        Some("RGBX" | "RGBA") => PixelOrder::Rgbx,
-        _ => {
-            SCALED_DECODING.set(false);
-            return None;
-        }
     };
     let options = Object::new();
     let size = frame.allocation_size(&options).ok()? as usize;
@@ -180,14 +230,37 @@ async fn frame_pixels(frame: &VideoFrame, plan: DecodePlan, wanted: (u32, u32)) 
     let view = unsafe { Uint8Array::view_mut_raw(pixels.as_mut_ptr(), size) };
     let copied = JsFuture::from(frame.copy_to(&view, &options).ok()?).await;
     drop(view);
-    copied.ok()?;
-    Photo::from_stored(
-        width as usize,
-        height as usize,
-        &pixels,
-        order,
-        plan.orientation,
-    )
+    let planes = copied.ok()?;
+    match layout {
+        FrameLayout::Packed(order) => {
+            Photo::from_stored(width, height, &pixels, order, plan.orientation)
+        }
+        FrameLayout::Planes(chroma) => {
+            // `copyTo` answers where it put each plane: an offset and a row stride.
+            let plane = |index: u32| -> Option<Plane> {
+                let layout = js_sys::Array::from(&planes).get(index);
+                let number = |key: &str| {
+                    Reflect::get(&layout, &JsValue::from_str(key))
+                        .ok()?
+                        .as_f64()
+                        .map(|n| n as usize)
+                };
+                Some(Plane {
+                    samples: pixels.get(number("offset")?..)?,
+                    stride: number("stride")?,
+                })
+            };
+            let planes = YCbCrPlanes {
+                width,
+                height,
+                chroma,
+                luma: plane(0)?,
+                blue_difference: plane(1)?,
+                red_difference: plane(2)?,
+            };
+            Photo::from_ycbcr(&planes, plan.orientation)
+        }
+    }
 }
 
 fn options(resize: Option<(u32, u32)>) -> ImageBitmapOptions {

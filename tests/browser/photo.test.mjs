@@ -20,14 +20,16 @@ async function shot(page, name) {
 
 /**
  * The page's ten best are native's ten best, rank by rank, but where two are closer than the
- * page and native differ: under 2e-3, since obama.jpg is within the working size and the page
- * decodes it with the image crate as native does (3-5e-3 when the browser decoded it).
+ * page and native differ: under 5e-3, since the page decodes a JPEG with the browser's decoder
+ * (libjpeg-turbo) and native with the image crate's (zune-jpeg), whose pixels differ by one to
+ * three levels in under 1 % of the values (obama.jpg: the two vectors' cosine 0.9999 for
+ * MobileFaceNet, 0.9996 for faceplugin512; the similarities 2.4e-3 apart at most).
  */
 function assertNativeRanking(shown, native, what) {
   const nativeItems = new Set(native.map((n) => n.item));
   shown.slice(0, 10).forEach((m, rank) => {
     const expected = 1 - native[rank].distance;
-    assert.ok(Math.abs(m.similarity - expected) < 2e-3, `${what}: rank ${rank + 1}: ${m.similarity} vs native ${expected}`);
+    assert.ok(Math.abs(m.similarity - expected) < 5e-3, `${what}: rank ${rank + 1}: ${m.similarity} vs native ${expected}`);
     if (rank < 9) assert.ok(nativeItems.has(m.item), `${what}: item ${m.item} (rank ${rank + 1}) is in the native top 10`);
   });
 }
@@ -208,7 +210,7 @@ test("a group photo: one box per face, and choosing another face changes the mat
   assert.notDeepEqual(after.map((m) => m.item), before.map((m) => m.item));
   assert.equal(await page.locator(".face-box.chosen").getAttribute("aria-label"), label, "the clicked face is chosen");
   // Native, every face in turn (the preselected one first): the same faces and the same best
-  // matches (the 1500 x 700 JPEG is within the working size: decoded as native decodes it).
+  // matches.
   const native = nativeQuery(["--photo", join(ARTIFACTS, "group-input.jpg"), "--every-face", "--k", "3"]);
   assert.equal(native.length, 3, "native finds the same three faces");
   assert.equal(before[0].item, native[0].hits[0].item, "the preselected face's best match, as native");

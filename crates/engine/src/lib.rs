@@ -17,7 +17,8 @@ mod queue;
 
 /// A photo decoded elsewhere ([`Engine::decoded_elsewhere`]) is planned and made with these.
 pub use cf_face::{
-    DecodePlan, FaceError, MAX_DIMENSION, Orientation, Photo, PixelOrder, plan_decode, working_size,
+    ChromaSampling, DecodePlan, FaceError, MAX_DIMENSION, Orientation, Photo, PixelOrder, Plane,
+    YCbCrPlanes, plan_decode, working_size,
 };
 pub use cf_protocol::{INDEX_BASE, MODELS_BASE};
 pub use engine::{Command, Engine, HITS, PortraitOrder, Readiness};

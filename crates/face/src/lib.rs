@@ -31,6 +31,7 @@ mod rfb;
 mod tensorflow_import;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod wasm_matmul;
+mod ycbcr;
 mod yunet;
 
 pub use attributes::{Attribute, AttributeNet};
@@ -50,6 +51,7 @@ pub use photo::{
 };
 pub use pipeline::{CentralFace, Face, FacePipeline, PIPELINE_FILES, central_face, preselect};
 pub use probe::GenderProbe;
+pub use ycbcr::{ChromaSampling, Plane, YCbCrPlanes};
 
 /// What can go wrong between bytes and vectors. No face is not an error: it is an empty list.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, imageops::FilterType};
 
 use crate::FaceError;
+use crate::ycbcr::YCbCrPlanes;
 
 /// Photos are downscaled so that their longer side is at most this: faces stay far larger than
 /// the detector needs (it sees 320 x 240), and work stays bounded.
@@ -72,6 +73,24 @@ impl Photo {
                 rgb.copy_from_slice(&[x[2], x[1], x[0]]);
             }),
         }
+        Self::upright(width, height, rgb, orientation)
+    }
+
+    /// A photo from a JPEG decoder's planes before colour conversion (the browser's
+    /// `ImageDecoder` gives a JPEG so at its stored size), converted as the image crate
+    /// converts them and turned upright by the file's `orientation`. `None` where the planes
+    /// are smaller than their size says.
+    pub fn from_ycbcr(planes: &YCbCrPlanes, orientation: Orientation) -> Option<Photo> {
+        let rgb = planes.to_rgb()?;
+        Self::upright(planes.width, planes.height, rgb, orientation)
+    }
+
+    fn upright(
+        width: usize,
+        height: usize,
+        rgb: Vec<u8>,
+        orientation: Orientation,
+    ) -> Option<Photo> {
         if orientation == Orientation::NoTransforms {
             return Some(Photo { width, height, rgb });
         }

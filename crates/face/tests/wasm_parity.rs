@@ -309,3 +309,92 @@ fn the_pages_matrix_kernel_stores_every_layout() {
         }
     }
 }
+
+/// The page's colour conversion of a JPEG's planes (`YCbCrPlanes::to_rgb`, simd128 in the
+/// browser) gives, byte for byte, each pixel as JPEG decoders define it: the colour samples
+/// spread by the triangle filter (weights 3 and 1, down a column and then along the row, each
+/// rounded), then BT.601 at full range in 14-bit fixed point. Every sampling, on widths that
+/// end a row within a block of sixteen and outside, on samples that push the colours past
+/// 0 and 255.
+#[wasm_bindgen_test]
+fn the_pages_colour_conversion_is_jpegs_per_pixel() {
+    use cf_face::{ChromaSampling, Plane, YCbCrPlanes};
+    let mut state = 0x2545_f491_u32;
+    let mut byte = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        (state >> 24) as u8
+    };
+    for chroma in [
+        ChromaSampling::Full,
+        ChromaSampling::HalfWidth,
+        ChromaSampling::HalfWidthHalfHeight,
+    ] {
+        for (width, height) in [(1, 1), (17, 3), (35, 4), (64, 5), (97, 6)] {
+            let (chroma_width, chroma_height) = chroma.plane_size(width, height);
+            // Rows padded past their samples, as a decoder's planes may be.
+            let (stride, chroma_stride) = (width + 3, chroma_width + 5);
+            let mut plane = |stride: usize, rows: usize| -> Vec<u8> {
+                (0..stride * rows).map(|_| byte()).collect()
+            };
+            let luma = plane(stride, height);
+            let blue = plane(chroma_stride, chroma_height);
+            let red = plane(chroma_stride, chroma_height);
+            let planes = YCbCrPlanes {
+                width,
+                height,
+                chroma,
+                luma: Plane {
+                    samples: &luma,
+                    stride,
+                },
+                blue_difference: Plane {
+                    samples: &blue,
+                    stride: chroma_stride,
+                },
+                red_difference: Plane {
+                    samples: &red,
+                    stride: chroma_stride,
+                },
+            };
+            let rgb = planes.to_rgb().expect("planes of their size");
+            let (across, down) = match chroma {
+                ChromaSampling::Full => (1, 1),
+                ChromaSampling::HalfWidth => (2, 1),
+                ChromaSampling::HalfWidthHalfHeight => (2, 2),
+            };
+            // The sample a pixel lies in, and its nearer neighbour (itself at an edge).
+            let near_far = |at: usize, step: usize, samples: usize| {
+                let near = at / step;
+                let far = match (step, at % 2) {
+                    (1, _) => near,
+                    (_, 0) => near.saturating_sub(1),
+                    _ => (near + 1).min(samples - 1),
+                };
+                (near, far)
+            };
+            let spread = |samples: &[u8], x: usize, y: usize| -> i32 {
+                let (x_near, x_far) = near_far(x, across, chroma_width);
+                let (y_near, y_far) = near_far(y, down, chroma_height);
+                let at = |cx: usize, cy: usize| i32::from(samples[cy * chroma_stride + cx]);
+                let column = |cx| (3 * at(cx, y_near) + at(cx, y_far) + 2) >> 2;
+                (3 * column(x_near) + column(x_far) + 2) >> 2
+            };
+            for y in 0..height {
+                for x in 0..width {
+                    let luma = i32::from(luma[y * stride + x]) * 16384 + 8191;
+                    let (cb, cr) = (spread(&blue, x, y) - 128, spread(&red, x, y) - 128);
+                    let want = [
+                        luma + 22970 * cr,
+                        luma - 11700 * cr - 5638 * cb,
+                        luma + 29032 * cb,
+                    ]
+                    .map(|v| (v >> 14).clamp(0, 255) as u8);
+                    let got = &rgb[3 * (y * width + x)..][..3];
+                    assert_eq!(got, want, "{chroma:?} {width} x {height}, pixel ({x}, {y})");
+                }
+            }
+        }
+    }
+}
