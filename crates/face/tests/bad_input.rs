@@ -284,3 +284,50 @@ fn stored_pixels_are_turned_upright_as_decode_turns_them() {
     assert_eq!((turned.width, turned.height), (2, 3));
     assert!(Photo::from_stored(3, 3, &bgrx, PixelOrder::Bgrx, Orientation::Rotate90).is_none());
 }
+
+#[test]
+fn a_jpegs_planes_are_turned_upright_as_decode_turns_them() {
+    use cf_face::{ChromaSampling, Orientation, Plane, YCbCrPlanes};
+    // Grey planes (no colour difference) convert to those greys, so where each pixel lands
+    // once turned is plain to see.
+    let luma: Vec<u8> = (0..6).map(|i| 40 * i as u8).collect();
+    let neutral = vec![128u8; 6];
+    let planes = YCbCrPlanes {
+        width: 3,
+        height: 2,
+        chroma: ChromaSampling::Full,
+        luma: Plane {
+            samples: &luma,
+            stride: 3,
+        },
+        blue_difference: Plane {
+            samples: &neutral,
+            stride: 3,
+        },
+        red_difference: Plane {
+            samples: &neutral,
+            stride: 3,
+        },
+    };
+    let stored = ImageBuffer::from_fn(3, 2, |x, y| {
+        let grey = luma[(3 * y + x) as usize];
+        Rgb([grey, grey, grey])
+    });
+    for orientation in [
+        Orientation::NoTransforms,
+        Orientation::Rotate90,
+        Orientation::Rotate180,
+        Orientation::Rotate270FlipH,
+    ] {
+        let mut expected = DynamicImage::ImageRgb8(stored.clone());
+        expected.apply_orientation(orientation);
+        let upright = Photo::from_ycbcr(&planes, orientation).unwrap();
+        assert_eq!(upright, Photo::from_image(expected), "{orientation:?}");
+    }
+    // Planes shorter than their size: no photo.
+    let short = YCbCrPlanes {
+        height: 3,
+        ..planes
+    };
+    assert!(Photo::from_ycbcr(&short, Orientation::NoTransforms).is_none());
+}
