@@ -1,7 +1,7 @@
 //! A JPEG's decoded colour planes to RGB, converted as JPEG decoders convert them: JFIF's
 //! BT.601 at full range, subsampled colour brought to full size by a triangle filter. The page
-//! gets the planes from the browser's decoder (which is several times faster than decoding in
-//! wasm) and converts them here, so that its pixels are the image crate's (zune-jpeg's
+//! gets the planes from the browser's decoder (native, and faster than decoding in wasm) and
+//! converts them here, so that its pixels are the image crate's (zune-jpeg's
 //! fixed-point arithmetic and rounding) and not the browser's own video conversion, whose
 //! colours differ enough to reorder near matches.
 
@@ -172,10 +172,10 @@ fn to_byte(value: i32) -> u8 {
 
 /// The page's conversion sixteen pixels at a time (wasm's simd128; LLVM leaves these loops
 /// scalar there, at ten times native's time): the same arithmetic, so the same bytes, as the
-/// scalar loops, which finish each row and are the definition (the browser's parity test
-/// compares the two).
+/// scalar loops, which finish each row (the browser's parity test holds both to JPEG's
+/// per-pixel definition).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub mod simd {
+mod simd {
     use core::arch::wasm32::{
         i8x16_shuffle, i16x8_narrow_i32x4, i16x8_splat, i16x8_sub, i32x4_add,
         i32x4_extend_high_i16x8, i32x4_extend_low_i16x8, i32x4_extmul_high_i16x8,
@@ -200,9 +200,10 @@ pub mod simd {
         unsafe { v128_store(bytes.as_mut_ptr().cast(), value) }
     }
 
-    /// Where each byte of an interleaving's two shuffles comes from: `FIRST` takes the
-    /// channels `a` and `b` of output block `block` (16 bytes of 3-byte pixels) and leaves the
-    /// third's places, `SECOND` keeps those and puts in the third channel `c`.
+    /// Where each byte of block `block` (0, 1 or 2) of sixteen interleaved RGB pixels comes
+    /// from, in two shuffles: the first (`second` false) takes red from its first operand and
+    /// green from its second and leaves blue's places; the second keeps those (its first
+    /// operand) and takes blue from its second.
     const fn interleave(block: usize, second: bool) -> [usize; 16] {
         let mut indices = [0; 16];
         let mut byte = 0;
@@ -294,7 +295,7 @@ pub mod simd {
 
     /// [`super::convert_row`] for the row's first whole sixteens of pixels; returns how many
     /// pixels it converted.
-    pub fn convert_sixteens(luma: &[u8], blue: &[u8], red: &[u8], out: &mut [u8]) -> usize {
+    pub(super) fn convert_sixteens(luma: &[u8], blue: &[u8], red: &[u8], out: &mut [u8]) -> usize {
         let sixteens = luma
             .chunks_exact(16)
             .zip(blue.chunks_exact(16))
@@ -317,7 +318,7 @@ pub mod simd {
     /// [`super::widen`]'s pairs between neighbouring samples, sixteen samples at a time: the
     /// pairs of samples `0..16` (each with its right neighbour) into `out[..32]`, and so on
     /// while a neighbour is there; returns how many samples' pairs it wrote.
-    pub fn widen_sixteens(half: &[u8], out: &mut [u8]) -> usize {
+    pub(super) fn widen_sixteens(half: &[u8], out: &mut [u8]) -> usize {
         let mut done = 0;
         let (three, two) = (u16x8_splat(3), u16x8_splat(2));
         while done + 17 <= half.len() && 2 * done + 32 <= out.len() {
@@ -337,10 +338,11 @@ pub mod simd {
                 nearer_left[part] = weigh(left, right);
                 nearer_right[part] = weigh(right, left);
             }
-            let a = u8x16_narrow_i16x8(nearer_left[0], nearer_left[1]);
-            let b = u8x16_narrow_i16x8(nearer_right[0], nearer_right[1]);
-            let low = shuffle!(PAIRS_LOW, a, b);
-            let high = shuffle!(PAIRS_HIGH, a, b);
+            // A pair's first pixel is nearer its left sample, its second nearer its right.
+            let firsts = u8x16_narrow_i16x8(nearer_left[0], nearer_left[1]);
+            let seconds = u8x16_narrow_i16x8(nearer_right[0], nearer_right[1]);
+            let low = shuffle!(PAIRS_LOW, firsts, seconds);
+            let high = shuffle!(PAIRS_HIGH, firsts, seconds);
             store(&mut out[2 * done..], low);
             store(&mut out[2 * done + 16..], high);
             done += 16;
@@ -348,6 +350,7 @@ pub mod simd {
         done
     }
 
+    /// The first eight pairs, and the last eight, each pair's first pixel then its second.
     const PAIRS_LOW: [usize; 16] = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23];
     const PAIRS_HIGH: [usize; 16] = [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
 }
