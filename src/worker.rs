@@ -29,6 +29,9 @@ pub struct FaceWorker {
     /// The newest photo given: an older one whose decoding ends later is not analysed.
     #[cfg(feature = "worker")]
     newest_photo_seq: u32,
+    /// Whether the JPEG decoding has been warmed up ([`crate::decode::warm_up`]).
+    #[cfg(feature = "worker")]
+    decoder_warmed: bool,
 }
 
 #[cfg(feature = "worker")]
@@ -77,6 +80,8 @@ impl Worker for FaceWorker {
             turn_scheduled: false,
             #[cfg(feature = "worker")]
             newest_photo_seq: 0,
+            #[cfg(feature = "worker")]
+            decoder_warmed: false,
         }
     }
 
@@ -88,7 +93,15 @@ impl Worker for FaceWorker {
                     self.turn_scheduled = false;
                     self.engine.step()
                 }
-                Message::Loaded(loaded) => self.engine.loaded(*loaded),
+                Message::Loaded(loaded) => {
+                    // The first photo's decoding finds the browser's decoder started and the
+                    // conversion compiled, unless a photo came first and did that itself.
+                    if !self.decoder_warmed && self.newest_photo_seq == 0 {
+                        self.decoder_warmed = true;
+                        wasm_bindgen_futures::spawn_local(crate::decode::warm_up());
+                    }
+                    self.engine.loaded(*loaded)
+                }
                 Message::Portrait(order, portrait) => {
                     self.engine.portrait_arrived(*order, portrait)
                 }
